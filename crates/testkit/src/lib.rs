@@ -1,1 +1,37 @@
-//! stub
+//! Test-only support for Qoltanba: a test PKI in the Kazakh NCA profile generated at test time
+//! ([`pki`]), key containers written in NCA's PKCS#12 layout ([`p12`]), wrappers around the
+//! independent verifiers (`openssl`), and access to the shared public vectors.
+//!
+//! Not published, never a normal dependency of a product crate.
+#![forbid(unsafe_code)]
+#![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod openssl;
+pub mod p12;
+pub mod pki;
+
+use std::path::PathBuf;
+
+/// The shared public vectors (`../shared/kz-pki-vectors` beside the repository), or `None` with
+/// a message on stderr, so that tests can skip clearly when it is absent.
+pub fn shared_vectors() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kz-pki-vectors");
+    if root.join("MANIFEST.md").is_file() {
+        Some(root.canonicalize().unwrap_or(root))
+    } else {
+        eprintln!(
+            "SKIP: ../shared/kz-pki-vectors is absent (looked at {}); shared-vector tests skipped",
+            root.display()
+        );
+        None
+    }
+}
+
+/// The NCA test key files in the shared vectors with their passwords (MANIFEST.md).
+pub const NCA_P12_FILES: &[(&str, &str)] = &[
+    ("AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d.p12", "Qwerty12"),
+    ("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12", "Qwerty12"),
+    ("AUTH_RSA256_d682726b55b3e62600ea8fe1c74e75fc96f47790.p12", "Qwerty12"),
+    ("GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.p12", "Qwerty12"),
+    ("GOST512_8ff06211dc82beb00253ffa000f1de84abef454f.p12", "Aa123456"),
+];

@@ -1,0 +1,468 @@
+//! A PKCS#12 (RFC 7292) reader that opens NCA key files as NCA issues them.
+//!
+//! NCA files (KZ-PKI.md §0.3, RUST-STACK.md §4): BER with indefinite lengths and a constructed
+//! `[0] IMPLICIT` encryptedContent; key bag `pbeWithSHAAnd3-KeyTripleDES-CBC`, certificate bag
+//! `pbeWithSHAAnd40BitRC2-CBC`; SHA-1 MAC; 1024 iterations. Files from other tools (OpenSSL 3
+//! defaults: PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, SHA-256 MAC) open too.
+//!
+//! Order of work: the MAC is checked over the original content octets of `authSafe` first (a
+//! mismatch is [`KeyError::WrongPassword`]); only then is anything decrypted. Decrypted bytes
+//! live in [`Zeroizing`] buffers.
+
+use std::path::Path;
+
+use const_oid::ObjectIdentifier;
+use der::Decode;
+use der::asn1::{BmpString, OctetStringRef};
+use digest::core_api::BlockSizeUser;
+use digest::{Digest, FixedOutputReset};
+use hmac::{Mac, SimpleHmac};
+use pkcs12::kdf::Pkcs12KeyType;
+use qoltanba_pki::ber::{self, Tlv};
+use zeroize::Zeroizing;
+
+use crate::{KeyError, Secret, SoftwareKey};
+
+/// Files larger than this are not key containers (NCA files are ~3-7 KiB).
+pub const MAX_FILE_SIZE: usize = 1 << 20;
+/// Iteration counts above this are refused (a crafted file must not hang the reader).
+pub const MAX_ITERATIONS: u32 = 10_000_000;
+
+mod oids {
+    pub(super) const DATA: &str = "1.2.840.113549.1.7.1";
+    pub(super) const ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
+    pub(super) const KEY_BAG: &str = "1.2.840.113549.1.12.10.1.1";
+    pub(super) const SHROUDED_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.2";
+    pub(super) const CERT_BAG: &str = "1.2.840.113549.1.12.10.1.3";
+    pub(super) const SAFE_CONTENTS_BAG: &str = "1.2.840.113549.1.12.10.1.6";
+    pub(super) const X509_CERT: &str = "1.2.840.113549.1.9.22.1";
+    pub(super) const FRIENDLY_NAME: &str = "1.2.840.113549.1.9.20";
+    pub(super) const LOCAL_KEY_ID: &str = "1.2.840.113549.1.9.21";
+    pub(super) const PBE_SHA1_RC2_128: &str = "1.2.840.113549.1.12.1.5";
+    pub(super) const PBE_SHA1_RC2_40: &str = "1.2.840.113549.1.12.1.6";
+    pub(super) const PBE_SHA1_3DES: &str = "1.2.840.113549.1.12.1.3";
+    pub(super) const PBE_SHA1_2DES: &str = "1.2.840.113549.1.12.1.4";
+    pub(super) const PBES2: &str = "1.2.840.113549.1.5.13";
+    pub(super) const SHA1: &str = "1.3.14.3.2.26";
+    pub(super) const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+    pub(super) const SHA384: &str = "2.16.840.1.101.3.4.2.2";
+    pub(super) const SHA512: &str = "2.16.840.1.101.3.4.2.3";
+}
+
+/// What [`open`] found: the keys, each with its certificate.
+#[derive(Debug)]
+pub struct Pkcs12Contents {
+    /// One entry per private key.
+    pub keys: Vec<SoftwareKey>,
+}
+
+/// Reads and opens a key file.
+pub fn open_file(path: &Path, password: &Secret) -> Result<Pkcs12Contents, KeyError> {
+    let meta = std::fs::metadata(path)?;
+    if meta.len() > MAX_FILE_SIZE as u64 {
+        return Err(KeyError::NotPkcs12);
+    }
+    let bytes = std::fs::read(path)?;
+    open(&bytes, password)
+}
+
+/// Opens a PKCS#12 container held in memory.
+pub fn open(input: &[u8], password: &Secret) -> Result<Pkcs12Contents, KeyError> {
+    classify(input)?;
+    let der = Zeroizing::new(ber::to_der(input).map_err(|_| KeyError::NotPkcs12)?);
+    let pfx = Tlv::parse_exact(&der).map_err(|_| KeyError::NotPkcs12)?;
+    let parts = pfx.children().map_err(|_| KeyError::NotPkcs12)?;
+    let (version, auth_safe, mac_data) = match parts.as_slice() {
+        [v, a] => (v, a, None),
+        [v, a, m] => (v, a, Some(m)),
+        _ => return Err(KeyError::NotPkcs12),
+    };
+    if version.tag != 0x02 || version.value != [3] {
+        return Err(if version.tag == 0x02 { KeyError::Unsupported("PFX version".into()) } else {
+            KeyError::NotPkcs12
+        });
+    }
+    let (content_type, content) = content_info(auth_safe).map_err(|_| KeyError::NotPkcs12)?;
+    if content_type != oids::DATA {
+        return Err(KeyError::Unsupported(format!("public-key protected container ({content_type})")));
+    }
+    let auth_safe_octets = octet_string(content)?;
+
+    let password_bmp = bmp_password(password)?;
+    let mac_checked = match mac_data {
+        Some(m) => {
+            verify_mac(m, auth_safe_octets, &password_bmp)?;
+            true
+        }
+        None => false,
+    };
+    let ctx = Ctx { password, password_bmp: &password_bmp, mac_checked };
+
+    let auth_safe_der = Zeroizing::new(ber::to_der(auth_safe_octets)?);
+    let mut found = Found::default();
+    for ci in Tlv::parse_exact(&auth_safe_der)?.children()? {
+        let (ct, content) = content_info(&ci)?;
+        match ct.as_str() {
+            oids::DATA => {
+                let octets = octet_string(content)?;
+                let safe = Zeroizing::new(ber::to_der(octets)?);
+                read_safe_contents(&ctx, &safe, &mut found, 0)?;
+            }
+            oids::ENCRYPTED_DATA => {
+                let plain = decrypt_encrypted_data(&ctx, content)?;
+                let safe = Zeroizing::new(ber::to_der(&plain)?);
+                read_safe_contents(&ctx, &safe, &mut found, 0)?;
+            }
+            other => return Err(KeyError::Unsupported(format!("content type {other}"))),
+        }
+    }
+    pair(found)
+}
+
+/// Gives the clear errors for inputs that are obviously something else.
+fn classify(input: &[u8]) -> Result<(), KeyError> {
+    if input.is_empty() {
+        return Err(KeyError::Empty);
+    }
+    let head = &input[..input.len().min(64)];
+    if head.windows(10).any(|w| w == b"-----BEGIN") {
+        return Err(KeyError::Pem);
+    }
+    if input.len() > MAX_FILE_SIZE || input[0] != 0x30 {
+        return Err(KeyError::NotPkcs12);
+    }
+    if qoltanba_pki::CertificateDetails::from_der(input).is_ok() {
+        return Err(KeyError::CertificateNotContainer);
+    }
+    Ok(())
+}
+
+struct Ctx<'a> {
+    password: &'a Secret,
+    password_bmp: &'a [u8],
+    mac_checked: bool,
+}
+
+#[derive(Default)]
+struct Found {
+    /// (PKCS#8 DER, key OID, localKeyId, friendlyName)
+    keys: Vec<(Zeroizing<Vec<u8>>, String, Option<Vec<u8>>, Option<String>)>,
+    /// (certificate DER, localKeyId)
+    certs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+/// The password as PKCS#12 KDF wants it: UTF-16BE plus two zero bytes (RFC 7292 B.1).
+fn bmp_password(password: &Secret) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let bmp = BmpString::from_utf8(password.expose())
+        .map_err(|_| KeyError::Unsupported("characters outside the BMP in the password".into()))?;
+    let mut v = Zeroizing::new(bmp.into_bytes().to_vec());
+    v.extend_from_slice(&[0, 0]);
+    Ok(v)
+}
+
+fn oid_of(tlv: &Tlv<'_>) -> Result<String, KeyError> {
+    Ok(ObjectIdentifier::from_der(tlv.raw)?.to_string())
+}
+
+/// ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY OPTIONAL }
+fn content_info<'a>(tlv: &Tlv<'a>) -> Result<(String, Tlv<'a>), KeyError> {
+    match tlv.children()?.as_slice() {
+        [ct, c] if c.tag == 0xa0 => Ok((oid_of(ct)?, Tlv::parse_exact(c.value)?)),
+        _ => Err(KeyError::Corrupt("bad ContentInfo".into())),
+    }
+}
+
+fn octet_string<'a>(tlv: Tlv<'a>) -> Result<&'a [u8], KeyError> {
+    if tlv.tag == 0x04 { Ok(tlv.value) } else { Err(KeyError::Corrupt("expected OCTET STRING".into())) }
+}
+
+fn integer_u32(tlv: &Tlv<'_>) -> Result<u32, KeyError> {
+    Ok(u32::from_der(tlv.raw)?)
+}
+
+/// MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
+fn verify_mac(mac_data: &Tlv<'_>, content: &[u8], password_bmp: &[u8]) -> Result<(), KeyError> {
+    let parts = mac_data.children()?;
+    let (digest_info, salt, iterations) = match parts.as_slice() {
+        [d, s] => (d, s, 1),
+        [d, s, i] => (d, s, integer_u32(i)?),
+        _ => return Err(KeyError::Corrupt("bad MacData".into())),
+    };
+    check_iterations(iterations)?;
+    let salt = octet_string(*salt)?;
+    let (alg, expected) = match digest_info.children()?.as_slice() {
+        [alg, d] => (alg.children()?, octet_string(*d)?),
+        _ => return Err(KeyError::Corrupt("bad DigestInfo".into())),
+    };
+    let alg = oid_of(alg.first().ok_or_else(|| KeyError::Corrupt("bad MAC algorithm".into()))?)?;
+    let ok = match alg.as_str() {
+        oids::SHA1 => mac_matches::<sha1::Sha1>(password_bmp, salt, iterations, content, expected),
+        oids::SHA256 => mac_matches::<sha2::Sha256>(password_bmp, salt, iterations, content, expected),
+        oids::SHA384 => mac_matches::<sha2::Sha384>(password_bmp, salt, iterations, content, expected),
+        oids::SHA512 => mac_matches::<sha2::Sha512>(password_bmp, salt, iterations, content, expected),
+        other => return Err(KeyError::Unsupported(format!("MAC digest {other}"))),
+    };
+    // An empty password is encoded by some tools as no bytes at all rather than two zeros.
+    if ok
+        || (password_bmp == [0, 0]
+            && alg == oids::SHA1
+            && mac_matches::<sha1::Sha1>(&[], salt, iterations, content, expected))
+    {
+        Ok(())
+    } else {
+        Err(KeyError::WrongPassword)
+    }
+}
+
+fn check_iterations(iterations: u32) -> Result<(), KeyError> {
+    if iterations == 0 || iterations > MAX_ITERATIONS {
+        return Err(KeyError::Unsupported(format!("{iterations} KDF iterations")));
+    }
+    Ok(())
+}
+
+fn rounds(iterations: u32) -> i32 {
+    i32::try_from(iterations).unwrap_or(i32::MAX)
+}
+
+fn mac_matches<D>(pass: &[u8], salt: &[u8], iterations: u32, content: &[u8], expected: &[u8]) -> bool
+where
+    D: Digest + FixedOutputReset + BlockSizeUser,
+{
+    let key = Zeroizing::new(pkcs12::kdf::derive_key::<D>(
+        pass,
+        salt,
+        Pkcs12KeyType::Mac,
+        rounds(iterations),
+        <D as Digest>::output_size(),
+    ));
+    let Ok(mut mac) = <SimpleHmac<D> as Mac>::new_from_slice(&key) else { return false };
+    mac.update(content);
+    mac.verify_slice(expected).is_ok()
+}
+
+/// EncryptedData ::= SEQUENCE { version, EncryptedContentInfo }
+/// EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm,
+///                                     encryptedContent [0] IMPLICIT OCTET STRING OPTIONAL }
+fn decrypt_encrypted_data(ctx: &Ctx<'_>, tlv: Tlv<'_>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let eci = match tlv.children()?.as_slice() {
+        [_version, eci] => *eci,
+        _ => return Err(KeyError::Corrupt("bad EncryptedData".into())),
+    };
+    match eci.children()?.as_slice() {
+        [_ct, alg, content] if content.tag & 0xdf == 0x80 => {
+            // NCA writes the [0] constructed (segments); BER allows both forms.
+            let ciphertext = ber::join_octet_segments(content.raw)?;
+            decrypt(ctx, alg, &ciphertext)
+        }
+        _ => Err(KeyError::Corrupt("bad EncryptedContentInfo".into())),
+    }
+}
+
+/// Decrypts with a PKCS#12 PBE or a PBES2 scheme. `alg` is the AlgorithmIdentifier.
+fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    use cbc::cipher::block_padding::Pkcs7;
+    use cbc::cipher::{BlockDecryptMut, InnerIvInit, KeyIvInit};
+
+    let parts = alg.children()?;
+    let oid = oid_of(parts.first().ok_or_else(|| KeyError::Corrupt("bad algorithm".into()))?)?;
+    let bad_padding = || {
+        if ctx.mac_checked {
+            KeyError::Corrupt("decryption failed".into())
+        } else {
+            KeyError::WrongPassword
+        }
+    };
+    if oid == oids::PBES2 {
+        let scheme = pkcs5::EncryptionScheme::from_der(alg.raw)
+            .map_err(|e| KeyError::Unsupported(format!("PBES2 parameters: {e}")))?;
+        // PBES2 takes the password as UTF-8 bytes (as OpenSSL does for PKCS#12).
+        return scheme
+            .decrypt(ctx.password.expose().as_bytes(), data)
+            .map(Zeroizing::new)
+            .map_err(|e| match e {
+                pkcs5::Error::DecryptFailed => bad_padding(),
+                other => KeyError::Unsupported(format!("PBES2: {other}")),
+            });
+    }
+    // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
+    let params = parts.get(1).ok_or_else(|| KeyError::Corrupt("missing PBE parameters".into()))?;
+    let (salt, iterations) = match params.children()?.as_slice() {
+        [s, i] => (octet_string(*s)?, integer_u32(i)?),
+        _ => return Err(KeyError::Corrupt("bad PBE parameters".into())),
+    };
+    check_iterations(iterations)?;
+    let derive = |kind, len| {
+        Zeroizing::new(pkcs12::kdf::derive_key::<sha1::Sha1>(
+            ctx.password_bmp,
+            salt,
+            kind,
+            rounds(iterations),
+            len,
+        ))
+    };
+    let iv = derive(Pkcs12KeyType::Iv, 8);
+    let mut buf = Zeroizing::new(data.to_vec());
+    let plain_len = match oid.as_str() {
+        oids::PBE_SHA1_3DES => {
+            let key = derive(Pkcs12KeyType::EncryptionKey, 24);
+            cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
+                .map_err(|_| KeyError::Corrupt("bad key length".into()))?
+                .decrypt_padded_mut::<Pkcs7>(&mut buf)
+                .map_err(|_| bad_padding())?
+                .len()
+        }
+        oids::PBE_SHA1_2DES => {
+            let key = derive(Pkcs12KeyType::EncryptionKey, 16);
+            cbc::Decryptor::<des::TdesEde2>::new_from_slices(&key, &iv)
+                .map_err(|_| KeyError::Corrupt("bad key length".into()))?
+                .decrypt_padded_mut::<Pkcs7>(&mut buf)
+                .map_err(|_| bad_padding())?
+                .len()
+        }
+        oids::PBE_SHA1_RC2_40 | oids::PBE_SHA1_RC2_128 => {
+            let bits = if oid == oids::PBE_SHA1_RC2_40 { 40 } else { 128 };
+            let key = derive(Pkcs12KeyType::EncryptionKey, bits / 8);
+            let cipher = rc2::Rc2::new_with_eff_key_len(&key, bits);
+            cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(cipher, &iv)
+                .map_err(|_| KeyError::Corrupt("bad IV length".into()))?
+                .decrypt_padded_mut::<Pkcs7>(&mut buf)
+                .map_err(|_| bad_padding())?
+                .len()
+        }
+        other => return Err(KeyError::Unsupported(format!("encryption algorithm {other}"))),
+    };
+    buf.truncate(plain_len);
+    Ok(buf)
+}
+
+/// SafeContents ::= SEQUENCE OF SafeBag
+/// SafeBag ::= SEQUENCE { bagId OID, bagValue [0] EXPLICIT ANY, bagAttributes SET OF … OPTIONAL }
+fn read_safe_contents(
+    ctx: &Ctx<'_>,
+    der: &[u8],
+    found: &mut Found,
+    depth: usize,
+) -> Result<(), KeyError> {
+    if depth > 4 {
+        return Err(KeyError::Corrupt("safe contents nest too deep".into()));
+    }
+    for bag in Tlv::parse_exact(der)?.children()? {
+        let parts = bag.children()?;
+        let (id, value, attrs) = match parts.as_slice() {
+            [id, v] if v.tag == 0xa0 => (id, v, None),
+            [id, v, a] if v.tag == 0xa0 && a.tag == 0x31 => (id, v, Some(a)),
+            _ => return Err(KeyError::Corrupt("bad SafeBag".into())),
+        };
+        let value = Tlv::parse_exact(value.value)?;
+        let (local_key_id, friendly_name) = match attrs {
+            Some(a) => bag_attributes(a)?,
+            None => (None, None),
+        };
+        match oid_of(id)?.as_str() {
+            oids::KEY_BAG => {
+                let pkcs8 = Zeroizing::new(value.raw.to_vec());
+                let key_oid = private_key_oid(&pkcs8)?;
+                found.keys.push((pkcs8, key_oid, local_key_id, friendly_name));
+            }
+            oids::SHROUDED_KEY_BAG => {
+                // EncryptedPrivateKeyInfo ::= SEQUENCE { algorithm, encryptedData OCTET STRING }
+                let (alg, data) = match value.children()?.as_slice() {
+                    [alg, d] => (*alg, octet_string(*d)?),
+                    _ => return Err(KeyError::Corrupt("bad EncryptedPrivateKeyInfo".into())),
+                };
+                let plain = decrypt(ctx, &alg, data)?;
+                let pkcs8 = Zeroizing::new(ber::to_der(&plain)?);
+                let key_oid = private_key_oid(&pkcs8)?;
+                found.keys.push((pkcs8, key_oid, local_key_id, friendly_name));
+            }
+            oids::CERT_BAG => {
+                // CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT OCTET STRING }
+                match value.children()?.as_slice() {
+                    [cid, cv] if cv.tag == 0xa0 => {
+                        if oid_of(cid)? == oids::X509_CERT {
+                            let cert = OctetStringRef::from_der(cv.value)?;
+                            found.certs.push((cert.as_bytes().to_vec(), local_key_id));
+                        }
+                    }
+                    _ => return Err(KeyError::Corrupt("bad CertBag".into())),
+                }
+            }
+            oids::SAFE_CONTENTS_BAG => read_safe_contents(ctx, value.raw, found, depth + 1)?,
+            _ => {} // CRL and secret bags: nothing to sign with.
+        }
+    }
+    Ok(())
+}
+
+/// Reads localKeyId and friendlyName from a bag's attribute SET.
+fn bag_attributes(set: &Tlv<'_>) -> Result<(Option<Vec<u8>>, Option<String>), KeyError> {
+    let (mut id, mut name) = (None, None);
+    for attr in set.children()? {
+        let [oid, values] = attr.children()?[..] else {
+            return Err(KeyError::Corrupt("bad attribute".into()));
+        };
+        let first = values.children()?.into_iter().next();
+        match (oid_of(&oid)?.as_str(), first) {
+            (oids::LOCAL_KEY_ID, Some(v)) if v.tag == 0x04 => id = Some(v.value.to_vec()),
+            (oids::FRIENDLY_NAME, Some(v)) if v.tag == 0x1e => {
+                let units: Vec<u16> =
+                    v.value.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+                name = String::from_utf16(&units).ok();
+            }
+            _ => {}
+        }
+    }
+    Ok((id, name))
+}
+
+/// PrivateKeyInfo ::= SEQUENCE { version, privateKeyAlgorithm AlgorithmIdentifier, … }
+fn private_key_oid(pkcs8: &[u8]) -> Result<String, KeyError> {
+    let info = Tlv::parse_exact(pkcs8).map_err(|_| KeyError::Corrupt("bad private key".into()))?;
+    match info.children()?.as_slice() {
+        [_v, alg, ..] => oid_of(alg.children()?.first().ok_or(KeyError::InvalidKey)?),
+        _ => Err(KeyError::Corrupt("bad private key".into())),
+    }
+}
+
+/// Matches each key with its certificate: by localKeyId, else (one key) by public key.
+fn pair(found: Found) -> Result<Pkcs12Contents, KeyError> {
+    if found.keys.is_empty() {
+        return Err(KeyError::NoPrivateKey);
+    }
+    let mut keys = Vec::new();
+    for (pkcs8, key_oid, local_id, friendly) in found.keys {
+        let by_id = local_id
+            .as_ref()
+            .and_then(|id| found.certs.iter().position(|(_, cid)| cid.as_ref() == Some(id)));
+        let candidates: Vec<usize> = match by_id {
+            Some(i) => vec![i],
+            None => (0..found.certs.len()).collect(),
+        };
+        let mut last_err = KeyError::NoCertificate;
+        let mut made = None;
+        for i in candidates {
+            let cert = found.certs[i].0.clone();
+            let chain = found
+                .certs
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, (c, _))| c.clone())
+                .collect();
+            let alias = friendly.clone().unwrap_or_default();
+            match SoftwareKey::from_pkcs8(alias, pkcs8.clone(), &key_oid, cert, chain) {
+                Ok(k) => {
+                    made = Some(k);
+                    break;
+                }
+                Err(e) => last_err = e,
+            }
+        }
+        keys.push(made.ok_or(last_err)?);
+    }
+    for k in &mut keys {
+        k.default_alias();
+    }
+    Ok(Pkcs12Contents { keys })
+}

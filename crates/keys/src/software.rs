@@ -1,0 +1,128 @@
+use std::fmt;
+
+use aws_lc_rs::rsa::{self, KeyPair};
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RsaEncoding};
+use qoltanba_pki::{CertificateDetails, KeyAlgorithm};
+use zeroize::Zeroizing;
+
+use crate::{KeyError, SignatureAlgorithm, SigningKey};
+
+/// Private key material held in this process.
+enum Material {
+    /// AWS-LC key; its memory is cleansed by `RSA_free` on drop.
+    Rsa(KeyPair),
+    /// A GOST PKCS#8 `PrivateKeyInfo`, kept (zeroized on drop) for the GOST signer.
+    Gost(#[allow(dead_code)] Zeroizing<Vec<u8>>),
+}
+
+/// A key from a file (PKCS#12), held in memory for as long as the caller keeps it.
+pub struct SoftwareKey {
+    alias: String,
+    certificate: Vec<u8>,
+    chain: Vec<Vec<u8>>,
+    details: CertificateDetails,
+    material: Material,
+}
+
+impl fmt::Debug for SoftwareKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SoftwareKey")
+            .field("alias", &self.alias)
+            .field("algorithm", &self.details.key_algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SoftwareKey {
+    /// Builds a key from a PKCS#8 `PrivateKeyInfo` and its certificate. For RSA the key must
+    /// match the certificate's public key.
+    pub fn from_pkcs8(
+        alias: String,
+        pkcs8: Zeroizing<Vec<u8>>,
+        key_oid: &str,
+        certificate: Vec<u8>,
+        chain: Vec<Vec<u8>>,
+    ) -> Result<Self, KeyError> {
+        let details = CertificateDetails::from_der(&certificate)
+            .map_err(|e| KeyError::Corrupt(format!("certificate: {e}")))?;
+        let material = match KeyAlgorithm::from_oid(key_oid, 0) {
+            KeyAlgorithm::Rsa { .. } => {
+                let kp = KeyPair::from_pkcs8(&pkcs8).map_err(|_| KeyError::InvalidKey)?;
+                if !rsa_matches_certificate(&kp, &certificate) {
+                    return Err(KeyError::Corrupt(
+                        "the private key does not belong to the certificate".into(),
+                    ));
+                }
+                Material::Rsa(kp)
+            }
+            a if a.is_gost() => Material::Gost(pkcs8),
+            other => return Err(KeyError::UnsupportedKeyAlgorithm(other.label())),
+        };
+        if let Material::Gost(_) = material {
+            if !details.key_algorithm.is_gost() {
+                return Err(KeyError::Corrupt(
+                    "the private key does not belong to the certificate".into(),
+                ));
+            }
+        }
+        Ok(Self { alias, certificate, chain, details, material })
+    }
+}
+
+/// Compares the key's public modulus/exponent with the certificate's SPKI.
+fn rsa_matches_certificate(kp: &KeyPair, cert: &[u8]) -> bool {
+    use aws_lc_rs::signature::KeyPair as _;
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let Ok((_, c)) = X509Certificate::from_der(cert) else { return false };
+    let Ok(x509_parser::public_key::PublicKey::RSA(rsa_pub)) = c.public_key().parsed() else {
+        return false;
+    };
+    let public: &rsa::PublicKey = kp.public_key();
+    let trim = |b: &[u8]| -> Vec<u8> { b.iter().copied().skip_while(|x| *x == 0).collect() };
+    trim(public.modulus().big_endian_without_leading_zero()) == trim(rsa_pub.modulus)
+        && trim(public.exponent().big_endian_without_leading_zero()) == trim(rsa_pub.exponent)
+}
+
+impl SigningKey for SoftwareKey {
+    fn alias(&self) -> &str {
+        &self.alias
+    }
+    fn certificate_der(&self) -> &[u8] {
+        &self.certificate
+    }
+    fn chain_der(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+    fn details(&self) -> &CertificateDetails {
+        &self.details
+    }
+
+    fn sign(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        match &self.material {
+            Material::Rsa(kp) => {
+                let enc: &'static dyn RsaEncoding = match alg {
+                    SignatureAlgorithm::RsaPkcs1Sha256 => &RSA_PKCS1_SHA256,
+                    SignatureAlgorithm::RsaPkcs1Sha384 => &RSA_PKCS1_SHA384,
+                    SignatureAlgorithm::RsaPkcs1Sha512 => &RSA_PKCS1_SHA512,
+                    _ => return Err(KeyError::AlgorithmMismatch("a GOST algorithm")),
+                };
+                let mut sig = vec![0; kp.public_modulus_len()];
+                let rng = aws_lc_rs::rand::SystemRandom::new();
+                kp.sign(enc, &rng, message, &mut sig).map_err(|_| KeyError::SigningFailed)?;
+                Ok(sig)
+            }
+            Material::Gost(_) => {
+                Err(KeyError::UnsupportedKeyAlgorithm(self.details.key_algorithm.label()))
+            }
+        }
+    }
+}
+
+impl SoftwareKey {
+    /// NCA's convention: with no friendlyName, the alias is the hex SKI.
+    pub(crate) fn default_alias(&mut self) {
+        if self.alias.is_empty() {
+            self.alias = self.details.subject_key_id.clone().unwrap_or_default();
+        }
+    }
+}
