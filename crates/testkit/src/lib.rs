@@ -6,8 +6,11 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::expect_used)]
 
+/// Runs the `openssl` command line as an independent verifier.
 pub mod openssl;
+/// PKCS#12 containers in the NCA and the modern layout.
 pub mod p12;
+/// The generated test PKI.
 pub mod pki;
 
 use std::path::PathBuf;

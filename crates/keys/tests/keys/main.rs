@@ -2,3 +2,4 @@
 //! NCA layout and OpenSSL's layouts, and bad input.
 
 mod nca_files;
+mod generated;
