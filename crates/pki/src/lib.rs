@@ -6,10 +6,12 @@
 #![forbid(unsafe_code)]
 
 pub mod ber;
+pub mod chain;
 mod details;
 pub mod name;
 pub mod oid;
 mod role;
+pub mod verify;
 
 pub use details::{CertError, CertificateDetails, KeyAlgorithm, KeyKind, ValidityStatus};
 pub use role::{Lang, Role};

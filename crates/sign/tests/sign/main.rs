@@ -1,0 +1,7 @@
+//! Integration tests of the signature formats. Every signature made here is checked by
+//! `openssl cms -verify` against the generated test CA; our verifier is checked on signatures
+//! made by OpenSSL and by Kalkan (the shared NCA sample).
+
+mod common;
+mod make_cms;
+mod verify_cms;
