@@ -1,1 +1,131 @@
-fn main() {}
+//! `qoltanba`: the headless face of the Qoltanba libraries.
+//!
+//! ```text
+//! qoltanba keys info FILE [--password-env VAR] [--json]
+//! qoltanba sign cms --key FILE [--password-env VAR] [--attached] [--hash] IN -o OUT
+//! qoltanba verify cms SIG [--content FILE] [--trust PEM]... [--json]
+//! ```
+//! Passwords come from the named environment variable or from the terminal without echo, never
+//! from the command line. Exit codes: 0 success (for `verify`: mathematically valid), 1 the
+//! signature is not valid, 2 an error (bad input, wrong password, I/O).
+#![forbid(unsafe_code)]
+
+mod commands;
+mod password;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Qoltanba — signing client for Kazakhstan's e-government (ЭЦП / NCA keys).
+#[derive(Debug, Parser)]
+#[command(name = "qoltanba", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Key containers (NCA .p12 files).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Make a signature.
+    #[command(subcommand)]
+    Sign(SignCommand),
+    /// Verify a signature.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Show the details of the certificate in a key container.
+    Info {
+        /// The key container (.p12).
+        file: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct PasswordArgs {
+    /// Read the password from this environment variable (otherwise it is asked on the terminal).
+    #[arg(long, value_name = "VAR")]
+    password_env: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum SignCommand {
+    /// CMS / CAdES-BES signature (DER). Detached unless --attached.
+    Cms {
+        /// The key container (.p12).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Put the content inside the signature.
+        #[arg(long, conflicts_with = "hash")]
+        attached: bool,
+        /// IN holds the raw SHA-256 digest (32 bytes) of the content, not the content.
+        #[arg(long)]
+        hash: bool,
+        /// The content (or its digest with --hash).
+        input: PathBuf,
+        /// Where to write the signature.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VerifyCommand {
+    /// Verify a CMS signature (DER, PEM or base64).
+    Cms {
+        /// The signature.
+        sig: PathBuf,
+        /// The signed content, for a detached signature.
+        #[arg(long, value_name = "FILE")]
+        content: Option<PathBuf>,
+        /// Trust anchors (PEM or DER certificates); repeatable.
+        #[arg(long, value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keys(KeysCommand::Info { file, password, json }) => {
+            commands::keys_info(&file, password.password_env.as_deref(), json)
+        }
+        Command::Sign(SignCommand::Cms { key, password, attached, hash, input, output }) => {
+            commands::sign_cms(&commands::SignCms {
+                key: &key,
+                password_env: password.password_env.as_deref(),
+                attached,
+                hash,
+                input: &input,
+                output: &output,
+            })
+        }
+        Command::Verify(VerifyCommand::Cms { sig, content, trust, json }) => {
+            commands::verify_cms(&sig, content.as_deref(), &trust, json)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("qoltanba: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

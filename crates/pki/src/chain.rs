@@ -15,7 +15,7 @@ pub const MAX_PATH: usize = 8;
 
 /// Whether the certificate chains to a trust anchor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "status", content = "detail")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChainStatus {
     /// A path to a trust anchor was found and every signature on it verifies.

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// A role a certificate grants, with its names in the three UI languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Role {
     /// 1.2.398.3.3.4.1.1 — individual.

@@ -11,6 +11,11 @@ pub mod input;
 
 pub use digest_alg::DigestAlgorithm;
 
+/// The running hasher behind [`DigestAlgorithm::hasher`].
+pub mod digest_hasher {
+    pub use crate::digest_alg::Hasher;
+}
+
 /// Why a signature could not be made or read. Carries no secrets.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -1,0 +1,245 @@
+//! The commands: thin glue from arguments to the libraries and back to text or JSON.
+#![allow(clippy::print_stdout)] // printing is this module's job
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use qoltanba_keys::{SigningKey, SoftwareKey, pkcs12};
+use qoltanba_pki::{CertificateDetails, Lang};
+use qoltanba_sign::cms::{self, CmsOptions, DetachedContent, VerifyOptions};
+use qoltanba_sign::input;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use crate::password;
+
+fn open_key(path: &Path, password_env: Option<&str>) -> Result<SoftwareKey> {
+    let password = password::read(password_env)?;
+    let mut contents = pkcs12::open_file(path, &password)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    // NCA files hold exactly one key.
+    Ok(contents.keys.remove(0))
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The JSON shape of certificate details (stable field names; later issues rely on them).
+fn details_json(d: &CertificateDetails) -> Value {
+    json!({
+        "subject_cn": d.subject_cn,
+        "surname": d.surname,
+        "given_name": d.given_name,
+        "patronymic": d.patronymic,
+        "full_name": d.full_name,
+        "iin": d.iin,
+        "bin": d.bin,
+        "organization": d.organization,
+        "email": d.email,
+        "country": d.country,
+        "locality": d.locality,
+        "not_before": rfc3339(d.not_before),
+        "not_after": rfc3339(d.not_after),
+        "issuer_cn": d.issuer_cn,
+        "issuer_dn": d.issuer_dn,
+        "subject_dn": d.subject_dn,
+        "serial": d.serial,
+        "key_algorithm": d.key_algorithm.label(),
+        "key_kind": d.key_kind,
+        "key_usage": d.key_usage,
+        "ext_key_usage": d.ext_key_usage,
+        "roles": d.roles,
+        "unknown_roles": d.unknown_roles,
+        "policies": d.policies,
+        "subject_key_id": d.subject_key_id,
+        "authority_key_id": d.authority_key_id,
+        "sha256_fingerprint": d.sha256_fingerprint,
+        "validity": d.validity_at(time::OffsetDateTime::now_utc()),
+    })
+}
+
+fn print_details(d: &CertificateDetails) {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    println!("Name:          {}", opt(&d.full_name).trim());
+    println!("IIN:           {}", opt(&d.iin));
+    if d.bin.is_some() || d.organization.is_some() {
+        println!("Organisation:  {}", opt(&d.organization));
+        println!("BIN:           {}", opt(&d.bin));
+    }
+    if d.email.is_some() {
+        println!("E-mail:        {}", opt(&d.email));
+    }
+    let kind = match d.key_kind {
+        qoltanba_pki::KeyKind::Auth => "AUTH (authentication)",
+        qoltanba_pki::KeyKind::Sign => "SIGN (signing)",
+        qoltanba_pki::KeyKind::Both => "AUTH + SIGN",
+        qoltanba_pki::KeyKind::Unknown => "unknown",
+    };
+    println!("Key:           {}, {kind}", d.key_algorithm.label());
+    let roles: Vec<&str> = d.roles.iter().map(|r| r.name(Lang::En)).collect();
+    println!("Roles:         {}", if roles.is_empty() { "—".into() } else { roles.join(", ") });
+    println!("Valid:         {} … {} ({:?})", rfc3339(d.not_before), rfc3339(d.not_after),
+        d.validity_at(time::OffsetDateTime::now_utc()));
+    println!("Issuer:        {}", opt(&d.issuer_cn));
+    println!("Serial:        {}", d.serial);
+    if let Some(ski) = &d.subject_key_id {
+        println!("Key ID (SKI):  {ski}");
+    }
+}
+
+/// `qoltanba keys info`.
+pub(crate) fn keys_info(file: &Path, password_env: Option<&str>, json: bool) -> Result<ExitCode> {
+    let key = open_key(file, password_env)?;
+    let d = key.details();
+    if json {
+        let mut v = details_json(d);
+        v["alias"] = json!(key.alias());
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_details(d);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `qoltanba sign cms`.
+pub(crate) struct SignCms<'a> {
+    pub(crate) key: &'a Path,
+    pub(crate) password_env: Option<&'a str>,
+    pub(crate) attached: bool,
+    pub(crate) hash: bool,
+    pub(crate) input: &'a Path,
+    pub(crate) output: &'a Path,
+}
+
+/// A reader that hashes what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: qoltanba_sign::digest_hasher::Hasher,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// `qoltanba sign cms`.
+pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
+    let key = open_key(a.key, a.password_env)?;
+    let alg = cms::digest_algorithm_for(&key)?;
+    let opts = CmsOptions::default();
+    let open_input =
+        || File::open(a.input).with_context(|| format!("cannot read {}", a.input.display()));
+    let tmp = PathBuf::from(format!("{}.partial", a.output.display()));
+    let write = |f: &mut dyn FnMut(&mut BufWriter<File>) -> Result<()>| -> Result<()> {
+        let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut w = BufWriter::new(file);
+        let r = f(&mut w).and_then(|()| w.flush().map_err(Into::into));
+        if r.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+            return r;
+        }
+        std::fs::rename(&tmp, a.output).with_context(|| format!("cannot write {}", a.output.display()))
+    };
+
+    if a.hash {
+        let digest = std::fs::read(a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+        if digest.len() != alg.len() {
+            bail!("{} must hold the raw {}-byte digest, it has {} bytes", a.input.display(), alg.len(), digest.len());
+        }
+        let der = cms::sign_digest(&key, &digest, &opts)?.to_detached_der()?;
+        write(&mut |w| Ok(w.write_all(&der)?))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // First pass: digest (streamed, any size).
+    let (digest, len) = alg.digest_reader(&mut BufReader::new(open_input()?))?;
+    let signed = cms::sign_digest(&key, &digest, &opts)?;
+    if a.attached {
+        // Second pass: stream the content into the output, hashing it again so that a file
+        // that changed in between is caught rather than signed wrongly.
+        write(&mut |w| {
+            let mut reader = HashingReader { inner: BufReader::new(open_input()?), hasher: alg.hasher() };
+            signed.write_attached(w, &mut reader, len)?;
+            if reader.hasher.finish() != digest {
+                bail!("{} changed while it was being signed", a.input.display());
+            }
+            Ok(())
+        })?;
+    } else {
+        let der = signed.to_detached_der()?;
+        write(&mut |w| Ok(w.write_all(&der)?))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `qoltanba verify cms`.
+pub(crate) fn verify_cms(sig: &Path, content: Option<&Path>, trust: &[PathBuf], json: bool) -> Result<ExitCode> {
+    let raw = std::fs::read(sig).with_context(|| format!("cannot read {}", sig.display()))?;
+    let der = input::decode_binary(&raw).map_err(|e| anyhow!("{}: {e}", sig.display()))?;
+    let mut anchors = Vec::new();
+    for t in trust {
+        let bytes = std::fs::read(t).with_context(|| format!("cannot read {}", t.display()))?;
+        anchors.extend(input::decode_certificates(&bytes).map_err(|e| anyhow!("{}: {e}", t.display()))?);
+    }
+    let opts = VerifyOptions { trust_anchors: anchors, now: None };
+    let report = match content {
+        Some(p) => {
+            let mut f = BufReader::new(File::open(p).with_context(|| format!("cannot read {}", p.display()))?);
+            cms::verify(&der, DetachedContent::Reader(&mut f), &opts)?
+        }
+        None => cms::verify(&der, DetachedContent::None, &opts)?,
+    };
+    if json {
+        let signers: Vec<Value> = report
+            .signers
+            .iter()
+            .map(|s| {
+                json!({
+                    "signature_valid": s.signature_valid,
+                    "digest_matches": s.digest_matches,
+                    "signature_matches": s.signature_matches,
+                    "signing_certificate_matches": s.signing_certificate_matches,
+                    "problem": s.problem,
+                    "digest_algorithm": s.digest_algorithm,
+                    "signing_time": s.signing_time.map(rfc3339),
+                    "certificate": s.certificate.as_ref().map(details_json),
+                    "chain": s.chain,
+                })
+            })
+            .collect();
+        let v = json!({ "valid": report.valid, "attached": report.attached, "signers": signers });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("Signature: {}", if report.valid { "VALID" } else { "INVALID" });
+        for (i, s) in report.signers.iter().enumerate() {
+            println!("Signer {}:", i + 1);
+            if let Some(d) = &s.certificate {
+                println!("  Name:     {}", d.full_name.clone().or_else(|| d.subject_cn.clone()).unwrap_or_default());
+                if let Some(iin) = &d.iin {
+                    println!("  IIN:      {iin}");
+                }
+                if let Some(bin) = &d.bin {
+                    println!("  BIN:      {bin}");
+                }
+            }
+            if let Some(t) = s.signing_time {
+                println!("  Signed:   {}", rfc3339(t));
+            }
+            println!("  Math:     {}", if s.signature_valid { "valid" } else { "INVALID" });
+            if let Some(p) = &s.problem {
+                println!("  Problem:  {p}");
+            }
+            if let Some(c) = &s.chain {
+                println!("  Chain:    {:?}", c.status);
+                println!("  Validity: {:?} at {}", c.validity, rfc3339(c.checked_at));
+            }
+        }
+    }
+    Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
