@@ -81,9 +81,20 @@ fn print_details(d: &CertificateDetails) {
     };
     println!("Key:           {}, {kind}", d.key_algorithm.label());
     let roles: Vec<&str> = d.roles.iter().map(|r| r.name(Lang::En)).collect();
-    println!("Roles:         {}", if roles.is_empty() { "—".into() } else { roles.join(", ") });
-    println!("Valid:         {} … {} ({:?})", rfc3339(d.not_before), rfc3339(d.not_after),
-        d.validity_at(time::OffsetDateTime::now_utc()));
+    println!(
+        "Roles:         {}",
+        if roles.is_empty() {
+            "—".into()
+        } else {
+            roles.join(", ")
+        }
+    );
+    println!(
+        "Valid:         {} … {} ({:?})",
+        rfc3339(d.not_before),
+        rfc3339(d.not_after),
+        d.validity_at(time::OffsetDateTime::now_utc())
+    );
     println!("Issuer:        {}", opt(&d.issuer_cn));
     println!("Serial:        {}", d.serial);
     if let Some(ski) = &d.subject_key_id {
@@ -145,13 +156,20 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
             let _ = std::fs::remove_file(&tmp);
             return r;
         }
-        std::fs::rename(&tmp, a.output).with_context(|| format!("cannot write {}", a.output.display()))
+        std::fs::rename(&tmp, a.output)
+            .with_context(|| format!("cannot write {}", a.output.display()))
     };
 
     if a.hash {
-        let digest = std::fs::read(a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
-        if digest.len() != alg.len() {
-            bail!("{} must hold the raw {}-byte digest, it has {} bytes", a.input.display(), alg.len(), digest.len());
+        let digest =
+            std::fs::read(a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+        if digest.len() != alg.output_len() {
+            bail!(
+                "{} must hold the raw {}-byte digest, it has {} bytes",
+                a.input.display(),
+                alg.output_len(),
+                digest.len()
+            );
         }
         let der = cms::sign_digest(&key, &digest, &opts)?.to_detached_der()?;
         write(&mut |w| Ok(w.write_all(&der)?))?;
@@ -164,7 +182,10 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
         // Second pass: stream the content into the output, hashing it again so that a file
         // that changed in between is caught rather than signed wrongly.
         write(&mut |w| {
-            let mut reader = HashingReader { inner: BufReader::new(open_input()?), hasher: alg.hasher() };
+            let mut reader = HashingReader {
+                inner: BufReader::new(open_input()?),
+                hasher: alg.hasher(),
+            };
             signed.write_attached(w, &mut reader, len)?;
             if reader.hasher.finish() != digest {
                 bail!("{} changed while it was being signed", a.input.display());
@@ -179,18 +200,30 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
 }
 
 /// `qoltanba verify cms`.
-pub(crate) fn verify_cms(sig: &Path, content: Option<&Path>, trust: &[PathBuf], json: bool) -> Result<ExitCode> {
+pub(crate) fn verify_cms(
+    sig: &Path,
+    content: Option<&Path>,
+    trust: &[PathBuf],
+    json: bool,
+) -> Result<ExitCode> {
     let raw = std::fs::read(sig).with_context(|| format!("cannot read {}", sig.display()))?;
     let der = input::decode_binary(&raw).map_err(|e| anyhow!("{}: {e}", sig.display()))?;
     let mut anchors = Vec::new();
     for t in trust {
         let bytes = std::fs::read(t).with_context(|| format!("cannot read {}", t.display()))?;
-        anchors.extend(input::decode_certificates(&bytes).map_err(|e| anyhow!("{}: {e}", t.display()))?);
+        anchors.extend(
+            input::decode_certificates(&bytes).map_err(|e| anyhow!("{}: {e}", t.display()))?,
+        );
     }
-    let opts = VerifyOptions { trust_anchors: anchors, now: None };
+    let opts = VerifyOptions {
+        trust_anchors: anchors,
+        now: None,
+    };
     let report = match content {
         Some(p) => {
-            let mut f = BufReader::new(File::open(p).with_context(|| format!("cannot read {}", p.display()))?);
+            let mut f = BufReader::new(
+                File::open(p).with_context(|| format!("cannot read {}", p.display()))?,
+            );
             cms::verify(&der, DetachedContent::Reader(&mut f), &opts)?
         }
         None => cms::verify(&der, DetachedContent::None, &opts)?,
@@ -216,11 +249,20 @@ pub(crate) fn verify_cms(sig: &Path, content: Option<&Path>, trust: &[PathBuf], 
         let v = json!({ "valid": report.valid, "attached": report.attached, "signers": signers });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("Signature: {}", if report.valid { "VALID" } else { "INVALID" });
+        println!(
+            "Signature: {}",
+            if report.valid { "VALID" } else { "INVALID" }
+        );
         for (i, s) in report.signers.iter().enumerate() {
             println!("Signer {}:", i + 1);
             if let Some(d) = &s.certificate {
-                println!("  Name:     {}", d.full_name.clone().or_else(|| d.subject_cn.clone()).unwrap_or_default());
+                println!(
+                    "  Name:     {}",
+                    d.full_name
+                        .clone()
+                        .or_else(|| d.subject_cn.clone())
+                        .unwrap_or_default()
+                );
                 if let Some(iin) = &d.iin {
                     println!("  IIN:      {iin}");
                 }
@@ -231,7 +273,14 @@ pub(crate) fn verify_cms(sig: &Path, content: Option<&Path>, trust: &[PathBuf], 
             if let Some(t) = s.signing_time {
                 println!("  Signed:   {}", rfc3339(t));
             }
-            println!("  Math:     {}", if s.signature_valid { "valid" } else { "INVALID" });
+            println!(
+                "  Math:     {}",
+                if s.signature_valid {
+                    "valid"
+                } else {
+                    "INVALID"
+                }
+            );
             if let Some(p) = &s.problem {
                 println!("  Problem:  {p}");
             }
@@ -241,5 +290,9 @@ pub(crate) fn verify_cms(sig: &Path, content: Option<&Path>, trust: &[PathBuf], 
             }
         }
     }
-    Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -104,22 +104,32 @@ enum VerifyCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Keys(KeysCommand::Info { file, password, json }) => {
-            commands::keys_info(&file, password.password_env.as_deref(), json)
-        }
-        Command::Sign(SignCommand::Cms { key, password, attached, hash, input, output }) => {
-            commands::sign_cms(&commands::SignCms {
-                key: &key,
-                password_env: password.password_env.as_deref(),
-                attached,
-                hash,
-                input: &input,
-                output: &output,
-            })
-        }
-        Command::Verify(VerifyCommand::Cms { sig, content, trust, json }) => {
-            commands::verify_cms(&sig, content.as_deref(), &trust, json)
-        }
+        Command::Keys(KeysCommand::Info {
+            file,
+            password,
+            json,
+        }) => commands::keys_info(&file, password.password_env.as_deref(), json),
+        Command::Sign(SignCommand::Cms {
+            key,
+            password,
+            attached,
+            hash,
+            input,
+            output,
+        }) => commands::sign_cms(&commands::SignCms {
+            key: &key,
+            password_env: password.password_env.as_deref(),
+            attached,
+            hash,
+            input: &input,
+            output: &output,
+        }),
+        Command::Verify(VerifyCommand::Cms {
+            sig,
+            content,
+            trust,
+            json,
+        }) => commands::verify_cms(&sig, content.as_deref(), &trust, json),
     };
     match result {
         Ok(code) => code,

@@ -78,13 +78,17 @@ pub fn open(input: &[u8], password: &Secret) -> Result<Pkcs12Contents, KeyError>
         _ => return Err(KeyError::NotPkcs12),
     };
     if version.tag != 0x02 || version.value != [3] {
-        return Err(if version.tag == 0x02 { KeyError::Unsupported("PFX version".into()) } else {
+        return Err(if version.tag == 0x02 {
+            KeyError::Unsupported("PFX version".into())
+        } else {
             KeyError::NotPkcs12
         });
     }
     let (content_type, content) = content_info(auth_safe).map_err(|_| KeyError::NotPkcs12)?;
     if content_type != oids::DATA {
-        return Err(KeyError::Unsupported(format!("public-key protected container ({content_type})")));
+        return Err(KeyError::Unsupported(format!(
+            "public-key protected container ({content_type})"
+        )));
     }
     let auth_safe_octets = octet_string(content)?;
 
@@ -96,7 +100,11 @@ pub fn open(input: &[u8], password: &Secret) -> Result<Pkcs12Contents, KeyError>
         }
         None => false,
     };
-    let ctx = Ctx { password, password_bmp: &password_bmp, mac_checked };
+    let ctx = Ctx {
+        password,
+        password_bmp: &password_bmp,
+        mac_checked,
+    };
 
     let auth_safe_der = Zeroizing::new(ber::to_der(auth_safe_octets)?);
     let mut found = Found::default();
@@ -143,10 +151,17 @@ struct Ctx<'a> {
     mac_checked: bool,
 }
 
+/// A private key found in a bag, before it is paired with its certificate.
+struct FoundKey {
+    pkcs8: Zeroizing<Vec<u8>>,
+    oid: String,
+    local_key_id: Option<Vec<u8>>,
+    friendly_name: Option<String>,
+}
+
 #[derive(Default)]
 struct Found {
-    /// (PKCS#8 DER, key OID, localKeyId, friendlyName)
-    keys: Vec<(Zeroizing<Vec<u8>>, String, Option<Vec<u8>>, Option<String>)>,
+    keys: Vec<FoundKey>,
     /// (certificate DER, localKeyId)
     certs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
@@ -172,8 +187,12 @@ fn content_info<'a>(tlv: &Tlv<'a>) -> Result<(String, Tlv<'a>), KeyError> {
     }
 }
 
-fn octet_string<'a>(tlv: Tlv<'a>) -> Result<&'a [u8], KeyError> {
-    if tlv.tag == 0x04 { Ok(tlv.value) } else { Err(KeyError::Corrupt("expected OCTET STRING".into())) }
+fn octet_string(tlv: Tlv<'_>) -> Result<&[u8], KeyError> {
+    if tlv.tag == 0x04 {
+        Ok(tlv.value)
+    } else {
+        Err(KeyError::Corrupt("expected OCTET STRING".into()))
+    }
 }
 
 fn integer_u32(tlv: &Tlv<'_>) -> Result<u32, KeyError> {
@@ -194,12 +213,21 @@ fn verify_mac(mac_data: &Tlv<'_>, content: &[u8], password_bmp: &[u8]) -> Result
         [alg, d] => (alg.children()?, octet_string(*d)?),
         _ => return Err(KeyError::Corrupt("bad DigestInfo".into())),
     };
-    let alg = oid_of(alg.first().ok_or_else(|| KeyError::Corrupt("bad MAC algorithm".into()))?)?;
+    let alg = oid_of(
+        alg.first()
+            .ok_or_else(|| KeyError::Corrupt("bad MAC algorithm".into()))?,
+    )?;
     let ok = match alg.as_str() {
         oids::SHA1 => mac_matches::<sha1::Sha1>(password_bmp, salt, iterations, content, expected),
-        oids::SHA256 => mac_matches::<sha2::Sha256>(password_bmp, salt, iterations, content, expected),
-        oids::SHA384 => mac_matches::<sha2::Sha384>(password_bmp, salt, iterations, content, expected),
-        oids::SHA512 => mac_matches::<sha2::Sha512>(password_bmp, salt, iterations, content, expected),
+        oids::SHA256 => {
+            mac_matches::<sha2::Sha256>(password_bmp, salt, iterations, content, expected)
+        }
+        oids::SHA384 => {
+            mac_matches::<sha2::Sha384>(password_bmp, salt, iterations, content, expected)
+        }
+        oids::SHA512 => {
+            mac_matches::<sha2::Sha512>(password_bmp, salt, iterations, content, expected)
+        }
         other => return Err(KeyError::Unsupported(format!("MAC digest {other}"))),
     };
     // An empty password is encoded by some tools as no bytes at all rather than two zeros.
@@ -216,7 +244,9 @@ fn verify_mac(mac_data: &Tlv<'_>, content: &[u8], password_bmp: &[u8]) -> Result
 
 fn check_iterations(iterations: u32) -> Result<(), KeyError> {
     if iterations == 0 || iterations > MAX_ITERATIONS {
-        return Err(KeyError::Unsupported(format!("{iterations} KDF iterations")));
+        return Err(KeyError::Unsupported(format!(
+            "{iterations} KDF iterations"
+        )));
     }
     Ok(())
 }
@@ -225,7 +255,13 @@ fn rounds(iterations: u32) -> i32 {
     i32::try_from(iterations).unwrap_or(i32::MAX)
 }
 
-fn mac_matches<D>(pass: &[u8], salt: &[u8], iterations: u32, content: &[u8], expected: &[u8]) -> bool
+fn mac_matches<D>(
+    pass: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    content: &[u8],
+    expected: &[u8],
+) -> bool
 where
     D: Digest + FixedOutputReset + BlockSizeUser,
 {
@@ -236,7 +272,9 @@ where
         rounds(iterations),
         <D as Digest>::output_size(),
     ));
-    let Ok(mut mac) = <SimpleHmac<D> as Mac>::new_from_slice(&key) else { return false };
+    let Ok(mut mac) = <SimpleHmac<D> as Mac>::new_from_slice(&key) else {
+        return false;
+    };
     mac.update(content);
     mac.verify_slice(expected).is_ok()
 }
@@ -265,7 +303,11 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
     use cbc::cipher::{BlockDecryptMut, InnerIvInit, KeyIvInit};
 
     let parts = alg.children()?;
-    let oid = oid_of(parts.first().ok_or_else(|| KeyError::Corrupt("bad algorithm".into()))?)?;
+    let oid = oid_of(
+        parts
+            .first()
+            .ok_or_else(|| KeyError::Corrupt("bad algorithm".into()))?,
+    )?;
     let bad_padding = || {
         if ctx.mac_checked {
             KeyError::Corrupt("decryption failed".into())
@@ -286,7 +328,9 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
             });
     }
     // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
-    let params = parts.get(1).ok_or_else(|| KeyError::Corrupt("missing PBE parameters".into()))?;
+    let params = parts
+        .get(1)
+        .ok_or_else(|| KeyError::Corrupt("missing PBE parameters".into()))?;
     let (salt, iterations) = match params.children()?.as_slice() {
         [s, i] => (octet_string(*s)?, integer_u32(i)?),
         _ => return Err(KeyError::Corrupt("bad PBE parameters".into())),
@@ -321,7 +365,11 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
                 .len()
         }
         oids::PBE_SHA1_RC2_40 | oids::PBE_SHA1_RC2_128 => {
-            let bits = if oid == oids::PBE_SHA1_RC2_40 { 40 } else { 128 };
+            let bits = if oid == oids::PBE_SHA1_RC2_40 {
+                40
+            } else {
+                128
+            };
             let key = derive(Pkcs12KeyType::EncryptionKey, bits / 8);
             let cipher = rc2::Rc2::new_with_eff_key_len(&key, bits);
             cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(cipher, &iv)
@@ -330,7 +378,11 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
                 .map_err(|_| bad_padding())?
                 .len()
         }
-        other => return Err(KeyError::Unsupported(format!("encryption algorithm {other}"))),
+        other => {
+            return Err(KeyError::Unsupported(format!(
+                "encryption algorithm {other}"
+            )));
+        }
     };
     buf.truncate(plain_len);
     Ok(buf)
@@ -362,8 +414,13 @@ fn read_safe_contents(
         match oid_of(id)?.as_str() {
             oids::KEY_BAG => {
                 let pkcs8 = Zeroizing::new(value.raw.to_vec());
-                let key_oid = private_key_oid(&pkcs8)?;
-                found.keys.push((pkcs8, key_oid, local_key_id, friendly_name));
+                let oid = private_key_oid(&pkcs8)?;
+                found.keys.push(FoundKey {
+                    pkcs8,
+                    oid,
+                    local_key_id,
+                    friendly_name,
+                });
             }
             oids::SHROUDED_KEY_BAG => {
                 // EncryptedPrivateKeyInfo ::= SEQUENCE { algorithm, encryptedData OCTET STRING }
@@ -373,8 +430,13 @@ fn read_safe_contents(
                 };
                 let plain = decrypt(ctx, &alg, data)?;
                 let pkcs8 = Zeroizing::new(ber::to_der(&plain)?);
-                let key_oid = private_key_oid(&pkcs8)?;
-                found.keys.push((pkcs8, key_oid, local_key_id, friendly_name));
+                let oid = private_key_oid(&pkcs8)?;
+                found.keys.push(FoundKey {
+                    pkcs8,
+                    oid,
+                    local_key_id,
+                    friendly_name,
+                });
             }
             oids::CERT_BAG => {
                 // CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT OCTET STRING }
@@ -406,8 +468,11 @@ fn bag_attributes(set: &Tlv<'_>) -> Result<(Option<Vec<u8>>, Option<String>), Ke
         match (oid_of(&oid)?.as_str(), first) {
             (oids::LOCAL_KEY_ID, Some(v)) if v.tag == 0x04 => id = Some(v.value.to_vec()),
             (oids::FRIENDLY_NAME, Some(v)) if v.tag == 0x1e => {
-                let units: Vec<u16> =
-                    v.value.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+                let units: Vec<u16> = v
+                    .value
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect();
                 name = String::from_utf16(&units).ok();
             }
             _ => {}
@@ -431,10 +496,19 @@ fn pair(found: Found) -> Result<Pkcs12Contents, KeyError> {
         return Err(KeyError::NoPrivateKey);
     }
     let mut keys = Vec::new();
-    for (pkcs8, key_oid, local_id, friendly) in found.keys {
-        let by_id = local_id
-            .as_ref()
-            .and_then(|id| found.certs.iter().position(|(_, cid)| cid.as_ref() == Some(id)));
+    for FoundKey {
+        pkcs8,
+        oid: key_oid,
+        local_key_id,
+        friendly_name,
+    } in found.keys
+    {
+        let by_id = local_key_id.as_ref().and_then(|id| {
+            found
+                .certs
+                .iter()
+                .position(|(_, cid)| cid.as_ref() == Some(id))
+        });
         let candidates: Vec<usize> = match by_id {
             Some(i) => vec![i],
             None => (0..found.certs.len()).collect(),
@@ -450,7 +524,7 @@ fn pair(found: Found) -> Result<Pkcs12Contents, KeyError> {
                 .filter(|(j, _)| *j != i)
                 .map(|(_, (c, _))| c.clone())
                 .collect();
-            let alias = friendly.clone().unwrap_or_default();
+            let alias = friendly_name.clone().unwrap_or_default();
             match SoftwareKey::from_pkcs8(alias, pkcs8.clone(), &key_oid, cert, chain) {
                 Ok(k) => {
                     made = Some(k);

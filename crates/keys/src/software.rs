@@ -58,14 +58,18 @@ impl SoftwareKey {
             a if a.is_gost() => Material::Gost(pkcs8),
             other => return Err(KeyError::UnsupportedKeyAlgorithm(other.label())),
         };
-        if let Material::Gost(_) = material {
-            if !details.key_algorithm.is_gost() {
-                return Err(KeyError::Corrupt(
-                    "the private key does not belong to the certificate".into(),
-                ));
-            }
+        if matches!(material, Material::Gost(_)) && !details.key_algorithm.is_gost() {
+            return Err(KeyError::Corrupt(
+                "the private key does not belong to the certificate".into(),
+            ));
         }
-        Ok(Self { alias, certificate, chain, details, material })
+        Ok(Self {
+            alias,
+            certificate,
+            chain,
+            details,
+            material,
+        })
     }
 }
 
@@ -73,7 +77,9 @@ impl SoftwareKey {
 fn rsa_matches_certificate(kp: &KeyPair, cert: &[u8]) -> bool {
     use aws_lc_rs::signature::KeyPair as _;
     use x509_parser::prelude::{FromDer, X509Certificate};
-    let Ok((_, c)) = X509Certificate::from_der(cert) else { return false };
+    let Ok((_, c)) = X509Certificate::from_der(cert) else {
+        return false;
+    };
     let Ok(x509_parser::public_key::PublicKey::RSA(rsa_pub)) = c.public_key().parsed() else {
         return false;
     };
@@ -108,12 +114,13 @@ impl SigningKey for SoftwareKey {
                 };
                 let mut sig = vec![0; kp.public_modulus_len()];
                 let rng = aws_lc_rs::rand::SystemRandom::new();
-                kp.sign(enc, &rng, message, &mut sig).map_err(|_| KeyError::SigningFailed)?;
+                kp.sign(enc, &rng, message, &mut sig)
+                    .map_err(|_| KeyError::SigningFailed)?;
                 Ok(sig)
             }
-            Material::Gost(_) => {
-                Err(KeyError::UnsupportedKeyAlgorithm(self.details.key_algorithm.label()))
-            }
+            Material::Gost(_) => Err(KeyError::UnsupportedKeyAlgorithm(
+                self.details.key_algorithm.label(),
+            )),
         }
     }
 }

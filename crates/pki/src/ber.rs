@@ -74,32 +74,36 @@ fn read_header(input: &[u8], pos: usize) -> Result<Header, BerError> {
     let tag_end = p;
     let l = *input.get(p).ok_or(BerError::Truncated(p))?;
     p += 1;
-    let len = if l < 0x80 {
-        Some(usize::from(l))
-    } else if l == 0x80 {
-        if !constructed {
-            return Err(BerError::Malformed(pos));
+    let len = match l {
+        0..0x80 => Some(usize::from(l)),
+        0x80 if !constructed => return Err(BerError::Malformed(pos)),
+        0x80 => None,
+        _ => {
+            let n = usize::from(l & 0x7f);
+            if n > 8 || n == 0x7f {
+                return Err(BerError::Malformed(pos));
+            }
+            let bytes = input.get(p..p + n).ok_or(BerError::Truncated(p))?;
+            p += n;
+            let mut v: u64 = 0;
+            for &b in bytes {
+                v = (v << 8) | u64::from(b);
+            }
+            Some(usize::try_from(v).map_err(|_| BerError::Malformed(pos))?)
         }
-        None
-    } else {
-        let n = usize::from(l & 0x7f);
-        if n > 8 || n == 0x7f {
-            return Err(BerError::Malformed(pos));
-        }
-        let bytes = input.get(p..p + n).ok_or(BerError::Truncated(p))?;
-        p += n;
-        let mut v: u64 = 0;
-        for &b in bytes {
-            v = (v << 8) | u64::from(b);
-        }
-        Some(usize::try_from(v).map_err(|_| BerError::Malformed(pos))?)
     };
-    if let Some(len) = len {
-        if p.checked_add(len).is_none_or(|end| end > input.len()) {
-            return Err(BerError::Truncated(p));
-        }
+    if let Some(len) = len
+        && p.checked_add(len).is_none_or(|end| end > input.len())
+    {
+        return Err(BerError::Truncated(p));
     }
-    Ok(Header { tag_start: pos, tag_end, constructed, len, body: p })
+    Ok(Header {
+        tag_start: pos,
+        tag_end,
+        constructed,
+        len,
+        body: p,
+    })
 }
 
 /// One DER TLV: the identifier's first octet, the content, and the whole encoding.
@@ -119,13 +123,24 @@ impl<'a> Tlv<'a> {
         let h = read_header(input, 0)?;
         let len = h.len.ok_or(BerError::Malformed(0))?;
         let end = h.body + len;
-        Ok((Self { tag: input[0], value: &input[h.body..end], raw: &input[..end] }, &input[end..]))
+        Ok((
+            Self {
+                tag: input[0],
+                value: &input[h.body..end],
+                raw: &input[..end],
+            },
+            &input[end..],
+        ))
     }
 
     /// Reads exactly one TLV that spans all of `input`.
     pub fn parse_exact(input: &'a [u8]) -> Result<Self, BerError> {
         let (tlv, rest) = Self::parse(input)?;
-        if rest.is_empty() { Ok(tlv) } else { Err(BerError::TrailingData(tlv.raw.len())) }
+        if rest.is_empty() {
+            Ok(tlv)
+        } else {
+            Err(BerError::TrailingData(tlv.raw.len()))
+        }
     }
 
     /// True if the constructed bit is set.
@@ -252,7 +267,11 @@ pub fn join_octet_segments(der: &[u8]) -> Result<Vec<u8>, BerError> {
     let h = read_header(der, 0)?;
     let len = h.len.ok_or(BerError::Malformed(0))?;
     let body = &der[h.body..h.body + len];
-    if h.constructed { join_segments(body) } else { Ok(body.to_vec()) }
+    if h.constructed {
+        join_segments(body)
+    } else {
+        Ok(body.to_vec())
+    }
 }
 
 #[cfg(test)]
@@ -262,8 +281,13 @@ mod tests {
     #[test]
     fn indefinite_and_constructed_octets_become_der() {
         // SEQUENCE (indefinite) { OCTET STRING (constructed, indefinite) { "ab", "c" } }
-        let ber = [0x30, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0, 0, 0, 0];
-        assert_eq!(to_der(&ber).unwrap(), [0x30, 0x05, 0x04, 0x03, b'a', b'b', b'c']);
+        let ber = [
+            0x30, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0, 0, 0, 0,
+        ];
+        assert_eq!(
+            to_der(&ber).unwrap(),
+            [0x30, 0x05, 0x04, 0x03, b'a', b'b', b'c']
+        );
     }
 
     #[test]
@@ -278,11 +302,23 @@ mod tests {
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
         assert_eq!(to_der(&[]), Err(BerError::Truncated(0)));
-        assert!(matches!(to_der(&[0x30, 0x80, 0x04]), Err(BerError::Truncated(_))));
-        assert!(matches!(to_der(&[0x04, 0x80, 0, 0]), Err(BerError::Malformed(0))));
-        assert!(matches!(to_der(&[0x04, 0x05, 1]), Err(BerError::Truncated(_))));
-        assert!(matches!(to_der(&[0x04, 0x01, 1, 2]), Err(BerError::TrailingData(3))));
-        assert!(matches!(to_der(&[0x04, 0x89, 1, 1, 1, 1, 1, 1, 1, 1, 1]), Err(_)));
+        assert!(matches!(
+            to_der(&[0x30, 0x80, 0x04]),
+            Err(BerError::Truncated(_))
+        ));
+        assert!(matches!(
+            to_der(&[0x04, 0x80, 0, 0]),
+            Err(BerError::Malformed(0))
+        ));
+        assert!(matches!(
+            to_der(&[0x04, 0x05, 1]),
+            Err(BerError::Truncated(_))
+        ));
+        assert!(matches!(
+            to_der(&[0x04, 0x01, 1, 2]),
+            Err(BerError::TrailingData(3))
+        ));
+        assert!(to_der(&[0x04, 0x89, 1, 1, 1, 1, 1, 1, 1, 1, 1]).is_err());
         let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
         assert_eq!(to_der(&deep), Err(BerError::TooDeep));
     }

@@ -66,16 +66,19 @@ fn cn(der: &[u8]) -> String {
 }
 
 fn worst(a: ValidityStatus, b: ValidityStatus) -> ValidityStatus {
-    match (a, b) {
-        (ValidityStatus::Valid, x) | (x, ValidityStatus::Valid) => x,
-        (x, _) => x,
-    }
+    // The first problem found stands; Valid only when both are.
+    if a == ValidityStatus::Valid { b } else { a }
 }
 
 /// Tries to build a path from `leaf` through `pool` (certificates that came with the
 /// signature) to one of `anchors` (DER), checking each link's signature, and reports trust and
 /// validity at `at`.
-pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: &[Vec<u8>], at: OffsetDateTime) -> ChainReport {
+pub fn check(
+    leaf: &[u8],
+    pool: &[Vec<u8>],
+    anchors: &[Vec<u8>],
+    at: OffsetDateTime,
+) -> ChainReport {
     let mut report = ChainReport {
         status: ChainStatus::NotChecked,
         validity: validity(leaf, at),
@@ -96,7 +99,7 @@ pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: &[Vec<u8>], at: OffsetDateT
     };
     let mut path_validity = report.validity;
     for _ in 0..MAX_PATH {
-        if anchors.iter().any(|a| *a == current) {
+        if anchors.contains(&current) {
             report.status = ChainStatus::Trusted;
             report.validity = path_validity;
             return report;
@@ -108,7 +111,9 @@ pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: &[Vec<u8>], at: OffsetDateT
             if *cand == current {
                 continue;
             }
-            let Ok(c) = Certificate::from_der(cand) else { continue };
+            let Ok(c) = Certificate::from_der(cand) else {
+                continue;
+            };
             if !names_match(&c.tbs_certificate.subject, &issuer_name) || !is_ca(&c) {
                 continue;
             }
@@ -127,7 +132,7 @@ pub fn check(leaf: &[u8], pool: &[Vec<u8>], anchors: &[Vec<u8>], at: OffsetDateT
         };
         report.path.push(cn(&der));
         path_validity = worst(path_validity, validity(&der, at));
-        if anchors.iter().any(|a| *a == der) {
+        if anchors.contains(&der) {
             report.status = ChainStatus::Trusted;
             report.validity = path_validity;
             return report;

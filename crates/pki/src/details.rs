@@ -56,13 +56,18 @@ impl KeyAlgorithm {
             oid::GOST_2015_256_KEY => Self::Gost2015_256,
             oid::GOST_2015_512_KEY => Self::Gost2015_512,
             oid::EC_PUBLIC_KEY => Self::Ec,
-            other => Self::Other { oid: other.to_owned() },
+            other => Self::Other {
+                oid: other.to_owned(),
+            },
         }
     }
 
     /// True for the Kazakh GOST families.
     pub fn is_gost(&self) -> bool {
-        matches!(self, Self::Gost2004 | Self::Gost2015_256 | Self::Gost2015_512)
+        matches!(
+            self,
+            Self::Gost2004 | Self::Gost2015_256 | Self::Gost2015_512
+        )
     }
 
     /// A short label as NCA file names and portals use it.
@@ -222,20 +227,30 @@ impl CertificateDetails {
             _ => None,
         };
         let full_name = surname.as_ref().map(|sn| {
-            [Some(sn.as_str()), given_name.as_deref(), patronymic.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ")
+            [
+                Some(sn.as_str()),
+                given_name.as_deref(),
+                patronymic.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
         });
         let serial_attr = attr(subject, oid::SERIAL_NUMBER);
-        let iin = serial_attr.as_deref().and_then(|s| strip_prefix_digits(s, "IIN"));
+        let iin = serial_attr
+            .as_deref()
+            .and_then(|s| strip_prefix_digits(s, "IIN"));
         let bin = subject
             .iter_attributes()
             .filter(|a| a.attr_type().to_id_string() == oid::ORG_UNIT)
             .filter_map(|a| a.as_str().ok())
             .find_map(|s| strip_prefix_digits(s.trim(), "BIN"))
-            .or_else(|| serial_attr.as_deref().and_then(|s| strip_prefix_digits(s, "BIN")));
+            .or_else(|| {
+                serial_attr
+                    .as_deref()
+                    .and_then(|s| strip_prefix_digits(s, "BIN"))
+            });
 
         let spki = cert.public_key();
         let bits = match spki.parsed() {
@@ -244,94 +259,24 @@ impl CertificateDetails {
         };
         let key_algorithm = KeyAlgorithm::from_oid(&spki.algorithm.algorithm.to_id_string(), bits);
 
-        let mut key_usage = Vec::new();
-        let (mut ku_sign, mut ku_auth) = (false, false);
-        if let Ok(Some(ku)) = cert.key_usage() {
-            let ku = ku.value;
-            let bits = [
-                (ku.digital_signature(), "digitalSignature"),
-                (ku.non_repudiation(), "nonRepudiation"),
-                (ku.key_encipherment(), "keyEncipherment"),
-                (ku.data_encipherment(), "dataEncipherment"),
-                (ku.key_agreement(), "keyAgreement"),
-                (ku.key_cert_sign(), "keyCertSign"),
-                (ku.crl_sign(), "cRLSign"),
-            ];
-            key_usage = bits.iter().filter(|(on, _)| *on).map(|(_, n)| (*n).to_owned()).collect();
-            ku_sign = ku.non_repudiation();
-            ku_auth = ku.key_encipherment() && !ku.non_repudiation();
-        }
-
-        let mut ext_key_usage = Vec::new();
-        if let Ok(Some(eku)) = cert.extended_key_usage() {
-            let e = eku.value;
-            for (on, o) in [
-                (e.server_auth, "1.3.6.1.5.5.7.3.1"),
-                (e.client_auth, oid::EKU_CLIENT_AUTH),
-                (e.code_signing, "1.3.6.1.5.5.7.3.3"),
-                (e.email_protection, oid::EKU_EMAIL_PROTECTION),
-                (e.time_stamping, "1.3.6.1.5.5.7.3.8"),
-                (e.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
-                (e.any, "2.5.29.37.0"),
-            ] {
-                if on {
-                    ext_key_usage.push(o.to_owned());
-                }
-            }
-            ext_key_usage.extend(e.other.iter().map(x509_parser::der_parser::Oid::to_id_string));
-        }
-        let has_eku = |o: &str| ext_key_usage.iter().any(|e| e == o);
-        let (eku_auth, eku_sign) = (has_eku(oid::EKU_CLIENT_AUTH), has_eku(oid::EKU_EMAIL_PROTECTION));
-        let key_kind = if eku_auth || eku_sign {
-            match (eku_auth, eku_sign) {
-                (true, true) => KeyKind::Both,
-                (true, false) => KeyKind::Auth,
-                // Since 2022 NCA issues one GOST 2015 key with emailProtection only and it is
-                // used for login as well (KZ-PKI.md §2.3, NCANode issue #192).
-                _ if matches!(key_algorithm, KeyAlgorithm::Gost2015_512 | KeyAlgorithm::Gost2015_256) => {
-                    KeyKind::Both
-                }
-                _ => KeyKind::Sign,
-            }
-        } else if ku_sign {
-            KeyKind::Sign
-        } else if ku_auth {
-            KeyKind::Auth
-        } else {
-            KeyKind::Unknown
-        };
+        let (key_usage, ku_sign, ku_auth) = key_usage_of(cert);
+        let ext_key_usage = ext_key_usage_of(cert);
+        let key_kind = kind_of(&ext_key_usage, &key_algorithm, ku_sign, ku_auth);
 
         let mut roles = Vec::new();
         let mut unknown_roles = Vec::new();
-        for o in ext_key_usage.iter().filter(|o| o.starts_with(oid::ROLE_ARC)) {
+        for o in ext_key_usage
+            .iter()
+            .filter(|o| o.starts_with(oid::ROLE_ARC))
+        {
             match Role::from_oid(o) {
                 Some(r) => roles.push(r),
                 None => unknown_roles.push(o.clone()),
             }
         }
-
-        let mut policies = Vec::new();
-        let mut subject_key_id = None;
-        let mut authority_key_id = None;
-        let mut san_email = None;
-        for ext in cert.extensions() {
-            match ext.parsed_extension() {
-                ParsedExtension::CertificatePolicies(p) => {
-                    policies.extend(p.iter().map(|pi| pi.policy_id.to_id_string()));
-                }
-                ParsedExtension::SubjectKeyIdentifier(k) => subject_key_id = Some(hex::encode(k.0)),
-                ParsedExtension::AuthorityKeyIdentifier(a) => {
-                    authority_key_id = a.key_identifier.as_ref().map(|k| hex::encode(k.0));
-                }
-                ParsedExtension::SubjectAlternativeName(san) => {
-                    san_email = san.general_names.iter().find_map(|g| match g {
-                        x509_parser::extensions::GeneralName::RFC822Name(m) => Some((*m).to_owned()),
-                        _ => None,
-                    });
-                }
-                _ => {}
-            }
-        }
+        let ext = extensions_of(cert);
+        let (policies, subject_key_id, authority_key_id, san_email) =
+            (ext.policies, ext.ski, ext.aki, ext.san_email);
 
         Self {
             given_name,
@@ -381,4 +326,113 @@ impl CertificateDetails {
     pub fn has_eku(&self, oid: &str) -> bool {
         self.ext_key_usage.iter().any(|o| o == oid)
     }
+}
+
+/// keyUsage bit names, and whether they say SIGN (nonRepudiation) or AUTH (keyEncipherment
+/// without nonRepudiation).
+fn key_usage_of(cert: &X509Certificate<'_>) -> (Vec<String>, bool, bool) {
+    let Ok(Some(ku)) = cert.key_usage() else {
+        return (Vec::new(), false, false);
+    };
+    let ku = ku.value;
+    let bits = [
+        (ku.digital_signature(), "digitalSignature"),
+        (ku.non_repudiation(), "nonRepudiation"),
+        (ku.key_encipherment(), "keyEncipherment"),
+        (ku.data_encipherment(), "dataEncipherment"),
+        (ku.key_agreement(), "keyAgreement"),
+        (ku.key_cert_sign(), "keyCertSign"),
+        (ku.crl_sign(), "cRLSign"),
+    ];
+    let names = bits
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| (*n).to_owned())
+        .collect();
+    (
+        names,
+        ku.non_repudiation(),
+        ku.key_encipherment() && !ku.non_repudiation(),
+    )
+}
+
+/// Every extendedKeyUsage OID, standard ones included, dotted.
+fn ext_key_usage_of(cert: &X509Certificate<'_>) -> Vec<String> {
+    let Ok(Some(eku)) = cert.extended_key_usage() else {
+        return Vec::new();
+    };
+    let e = eku.value;
+    let mut out: Vec<String> = [
+        (e.server_auth, "1.3.6.1.5.5.7.3.1"),
+        (e.client_auth, oid::EKU_CLIENT_AUTH),
+        (e.code_signing, "1.3.6.1.5.5.7.3.3"),
+        (e.email_protection, oid::EKU_EMAIL_PROTECTION),
+        (e.time_stamping, "1.3.6.1.5.5.7.3.8"),
+        (e.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
+        (e.any, "2.5.29.37.0"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, o)| (*o).to_owned())
+    .collect();
+    out.extend(
+        e.other
+            .iter()
+            .map(x509_parser::der_parser::Oid::to_id_string),
+    );
+    out
+}
+
+/// AUTH vs SIGN (KZ-PKI.md §2.3): EKU first, keyUsage when there is no EKU.
+fn kind_of(eku: &[String], alg: &KeyAlgorithm, ku_sign: bool, ku_auth: bool) -> KeyKind {
+    let has = |o: &str| eku.iter().any(|e| e == o);
+    match (has(oid::EKU_CLIENT_AUTH), has(oid::EKU_EMAIL_PROTECTION)) {
+        (true, true) => KeyKind::Both,
+        (true, false) => KeyKind::Auth,
+        // Since 2022 NCA issues one GOST 2015 key with emailProtection only, and it is used
+        // for login as well (KZ-PKI.md §2.3, NCANode issue #192).
+        (false, true) if matches!(alg, KeyAlgorithm::Gost2015_512 | KeyAlgorithm::Gost2015_256) => {
+            KeyKind::Both
+        }
+        (false, true) => KeyKind::Sign,
+        (false, false) if ku_sign => KeyKind::Sign,
+        (false, false) if ku_auth => KeyKind::Auth,
+        (false, false) => KeyKind::Unknown,
+    }
+}
+
+struct ExtensionInfo {
+    policies: Vec<String>,
+    ski: Option<String>,
+    aki: Option<String>,
+    san_email: Option<String>,
+}
+
+fn extensions_of(cert: &X509Certificate<'_>) -> ExtensionInfo {
+    let mut info = ExtensionInfo {
+        policies: Vec::new(),
+        ski: None,
+        aki: None,
+        san_email: None,
+    };
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::CertificatePolicies(p) => {
+                info.policies
+                    .extend(p.iter().map(|pi| pi.policy_id.to_id_string()));
+            }
+            ParsedExtension::SubjectKeyIdentifier(k) => info.ski = Some(hex::encode(k.0)),
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                info.aki = a.key_identifier.as_ref().map(|k| hex::encode(k.0));
+            }
+            ParsedExtension::SubjectAlternativeName(san) => {
+                info.san_email = san.general_names.iter().find_map(|g| match g {
+                    x509_parser::extensions::GeneralName::RFC822Name(m) => Some((*m).to_owned()),
+                    _ => None,
+                });
+            }
+            _ => {}
+        }
+    }
+    info
 }

@@ -11,7 +11,10 @@ use x509_cert::name::Name;
 fn normalise(value: &Any) -> Option<String> {
     let s = match value.tag() {
         Tag::Utf8String => Utf8StringRef::try_from(value).ok()?.as_str().to_owned(),
-        Tag::PrintableString => PrintableStringRef::try_from(value).ok()?.as_str().to_owned(),
+        Tag::PrintableString => PrintableStringRef::try_from(value)
+            .ok()?
+            .as_str()
+            .to_owned(),
         Tag::Ia5String => Ia5StringRef::try_from(value).ok()?.as_str().to_owned(),
         Tag::TeletexString => TeletexStringRef::try_from(value).ok()?.as_str().to_owned(),
         Tag::BmpString => {
@@ -24,7 +27,12 @@ fn normalise(value: &Any) -> Option<String> {
         }
         _ => return None,
     };
-    Some(s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+    Some(
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+    )
 }
 
 /// True if the two names are the same name.

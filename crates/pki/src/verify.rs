@@ -53,26 +53,46 @@ pub fn verify_signature(
         other => return Err(SigCheckError::Unsupported(other.to_owned())),
     };
     if key_oid != crate::oid::RSA {
-        return Err(SigCheckError::Unsupported(format!("{sig_alg} with a {key_oid} key")));
+        return Err(SigCheckError::Unsupported(format!(
+            "{sig_alg} with a {key_oid} key"
+        )));
     }
     let params: &'static dyn sig::VerificationAlgorithm = match hash {
         digest_oid::SHA1 => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
         digest_oid::SHA256 => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
         digest_oid::SHA384 => &sig::RSA_PKCS1_2048_8192_SHA384,
         digest_oid::SHA512 => &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-        other => return Err(SigCheckError::Unsupported(format!("RSA with digest {other}"))),
+        other => {
+            return Err(SigCheckError::Unsupported(format!(
+                "RSA with digest {other}"
+            )));
+        }
     };
-    let key = spki.subject_public_key.as_bytes().ok_or(SigCheckError::BadKey)?;
-    UnparsedPublicKey::new(params, key).verify(message, signature).map_err(|_| SigCheckError::Mismatch)
+    let key = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or(SigCheckError::BadKey)?;
+    UnparsedPublicKey::new(params, key)
+        .verify(message, signature)
+        .map_err(|_| SigCheckError::Mismatch)
 }
 
 /// Verifies that `cert_der` was signed by the key of `issuer_der`.
-pub fn verify_certificate_signature(cert_der: &[u8], issuer_der: &[u8]) -> Result<(), SigCheckError> {
+pub fn verify_certificate_signature(
+    cert_der: &[u8],
+    issuer_der: &[u8],
+) -> Result<(), SigCheckError> {
     let cert = x509_cert::Certificate::from_der(cert_der).map_err(|_| SigCheckError::BadKey)?;
     let issuer = x509_cert::Certificate::from_der(issuer_der).map_err(|_| SigCheckError::BadKey)?;
     let tbs = der::Encode::to_der(&cert.tbs_certificate).map_err(|_| SigCheckError::BadKey)?;
     let spki = der::Encode::to_der(&issuer.tbs_certificate.subject_public_key_info)
         .map_err(|_| SigCheckError::BadKey)?;
     let sig = cert.signature.as_bytes().ok_or(SigCheckError::BadKey)?;
-    verify_signature(&spki, &cert.signature_algorithm.oid.to_string(), None, &tbs, sig)
+    verify_signature(
+        &spki,
+        &cert.signature_algorithm.oid.to_string(),
+        None,
+        &tbs,
+        sig,
+    )
 }

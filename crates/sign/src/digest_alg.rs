@@ -39,7 +39,7 @@ impl DigestAlgorithm {
     }
 
     /// Output size in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn output_len(self) -> usize {
         match self {
             Self::Sha1 => 20,
             Self::Sha256 => 32,

@@ -27,7 +27,9 @@ pub fn decode_binary(input: &[u8]) -> Result<Vec<u8>, SignError> {
         text.chars().filter(|c| !c.is_ascii_whitespace()).collect()
     };
     let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = STANDARD.decode(body.as_bytes()).map_err(|_| SignError::BadEncoding)?;
+    let bytes = STANDARD
+        .decode(body.as_bytes())
+        .map_err(|_| SignError::BadEncoding)?;
     if bytes.first() != Some(&0x30) {
         return Err(SignError::BadEncoding);
     }
@@ -47,7 +49,11 @@ pub fn decode_certificates(input: &[u8]) -> Result<Vec<Vec<u8>>, SignError> {
             current = Some(String::new());
         } else if line == "-----END CERTIFICATE-----" {
             let b64 = current.take().ok_or(SignError::BadEncoding)?;
-            out.push(STANDARD.decode(b64.as_bytes()).map_err(|_| SignError::BadEncoding)?);
+            out.push(
+                STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|_| SignError::BadEncoding)?,
+            );
         } else if let Some(c) = current.as_mut() {
             c.push_str(line);
         }
@@ -70,8 +76,14 @@ mod tests {
         assert_eq!(decode_binary(b64.as_bytes()).unwrap(), der);
         let pem = format!("-----BEGIN CMS-----\n{b64}\n-----END CMS-----\n");
         assert_eq!(decode_binary(pem.as_bytes()).unwrap(), der);
-        assert!(matches!(decode_binary(b"not base64 !!"), Err(SignError::BadEncoding)));
+        assert!(matches!(
+            decode_binary(b"not base64 !!"),
+            Err(SignError::BadEncoding)
+        ));
         assert!(matches!(decode_binary(b""), Err(SignError::BadEncoding)));
-        assert!(matches!(decode_binary(&[0xff, 0xfe]), Err(SignError::BadEncoding)));
+        assert!(matches!(
+            decode_binary(&[0xff, 0xfe]),
+            Err(SignError::BadEncoding)
+        ));
     }
 }

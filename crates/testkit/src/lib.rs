@@ -32,9 +32,24 @@ pub fn shared_vectors() -> Option<PathBuf> {
 
 /// The NCA test key files in the shared vectors with their passwords (MANIFEST.md).
 pub const NCA_P12_FILES: &[(&str, &str)] = &[
-    ("AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d.p12", "Qwerty12"),
-    ("RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12", "Qwerty12"),
-    ("AUTH_RSA256_d682726b55b3e62600ea8fe1c74e75fc96f47790.p12", "Qwerty12"),
-    ("GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.p12", "Qwerty12"),
-    ("GOST512_8ff06211dc82beb00253ffa000f1de84abef454f.p12", "Aa123456"),
+    (
+        "AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d.p12",
+        "Qwerty12",
+    ),
+    (
+        "RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.p12",
+        "Qwerty12",
+    ),
+    (
+        "AUTH_RSA256_d682726b55b3e62600ea8fe1c74e75fc96f47790.p12",
+        "Qwerty12",
+    ),
+    (
+        "GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.p12",
+        "Qwerty12",
+    ),
+    (
+        "GOST512_8ff06211dc82beb00253ffa000f1de84abef454f.p12",
+        "Aa123456",
+    ),
 ];

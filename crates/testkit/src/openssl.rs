@@ -14,7 +14,10 @@ pub struct Run {
 }
 
 fn run(args: &[&str]) -> Run {
-    let out: Output = Command::new("openssl").args(args).output().expect("run openssl");
+    let out: Output = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl");
     Run {
         ok: out.status.success(),
         output: format!(
@@ -40,18 +43,31 @@ pub fn cms_verify(sig: &Path, content: Option<&Path>, ca_file: &Path) -> Run {
     let ca = ca_file.to_str().expect("path");
     args.extend(["-CAfile", ca, "-purpose", "any", "-out", "/dev/null"]);
     let r = run(&args);
-    Run { ok: r.ok && r.output.contains("Verification successful"), output: r.output }
+    Run {
+        ok: r.ok && r.output.contains("Verification successful"),
+        output: r.output,
+    }
 }
 
 /// `openssl cms -sign` with a PEM certificate and key, SHA-256, DER output. Detached unless
 /// `attached`.
 pub fn cms_sign(input: &Path, cert: &Path, key: &Path, out: &Path, attached: bool) -> Run {
     let mut args = vec![
-        "cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER",
-        "-in", input.to_str().expect("path"),
-        "-signer", cert.to_str().expect("path"),
-        "-inkey", key.to_str().expect("path"),
-        "-out", out.to_str().expect("path"),
+        "cms",
+        "-sign",
+        "-binary",
+        "-md",
+        "sha256",
+        "-outform",
+        "DER",
+        "-in",
+        input.to_str().expect("path"),
+        "-signer",
+        cert.to_str().expect("path"),
+        "-inkey",
+        key.to_str().expect("path"),
+        "-out",
+        out.to_str().expect("path"),
     ];
     if attached {
         args.push("-nodetach");
@@ -63,7 +79,13 @@ pub fn cms_sign(input: &Path, cert: &Path, key: &Path, out: &Path, attached: boo
 /// MAC and every bag decrypt.
 pub fn pkcs12_info(p12: &Path, password: &str, legacy: bool) -> Run {
     let pass = format!("pass:{password}");
-    let mut args = vec!["pkcs12", "-in", p12.to_str().expect("path"), "-passin", &pass];
+    let mut args = vec![
+        "pkcs12",
+        "-in",
+        p12.to_str().expect("path"),
+        "-passin",
+        &pass,
+    ];
     args.extend(["-noenc", "-info", "-out", "/dev/null"]);
     if legacy {
         args.push("-legacy");
@@ -77,11 +99,16 @@ pub fn pkcs12_info(p12: &Path, password: &str, legacy: bool) -> Run {
 pub fn pkcs12_export(key: &Path, cert: &Path, password: &str, out: &Path, legacy: bool) -> Run {
     let pass = format!("pass:{password}");
     let mut args = vec![
-        "pkcs12", "-export",
-        "-inkey", key.to_str().expect("path"),
-        "-in", cert.to_str().expect("path"),
-        "-passout", &pass,
-        "-out", out.to_str().expect("path"),
+        "pkcs12",
+        "-export",
+        "-inkey",
+        key.to_str().expect("path"),
+        "-in",
+        cert.to_str().expect("path"),
+        "-passout",
+        &pass,
+        "-out",
+        out.to_str().expect("path"),
     ];
     if legacy {
         args.push("-legacy");
@@ -91,5 +118,12 @@ pub fn pkcs12_export(key: &Path, cert: &Path, password: &str, out: &Path, legacy
 
 /// `openssl asn1parse` of a DER file, for checks on structure.
 pub fn asn1parse(der: &Path) -> Run {
-    run(&["asn1parse", "-inform", "DER", "-i", "-in", der.to_str().expect("path")])
+    run(&[
+        "asn1parse",
+        "-inform",
+        "DER",
+        "-i",
+        "-in",
+        der.to_str().expect("path"),
+    ])
 }

@@ -90,7 +90,10 @@ fn seq(parts: &[&[u8]], enc: Encoding) -> Vec<u8> {
 }
 
 fn oid(s: &str) -> Vec<u8> {
-    const_oid::ObjectIdentifier::new(s).expect("oid").to_der().expect("oid")
+    const_oid::ObjectIdentifier::new(s)
+        .expect("oid")
+        .to_der()
+        .expect("oid")
 }
 
 fn octets(b: &[u8]) -> Vec<u8> {
@@ -119,9 +122,22 @@ fn random(n: usize) -> Vec<u8> {
 }
 
 fn bag_attributes(local_key_id: &[u8], friendly_name: &str) -> Vec<u8> {
-    let bmp: Vec<u8> = friendly_name.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    let key_id = der(0x30, &[oid("1.2.840.113549.1.9.21"), der(0x31, &octets(local_key_id))].concat());
-    let name = der(0x30, &[oid("1.2.840.113549.1.9.20"), der(0x31, &der(0x1e, &bmp))].concat());
+    let bmp: Vec<u8> = friendly_name
+        .encode_utf16()
+        .flat_map(u16::to_be_bytes)
+        .collect();
+    let key_id = der(
+        0x30,
+        &[
+            oid("1.2.840.113549.1.9.21"),
+            der(0x31, &octets(local_key_id)),
+        ]
+        .concat(),
+    );
+    let name = der(
+        0x30,
+        &[oid("1.2.840.113549.1.9.20"), der(0x31, &der(0x1e, &bmp))].concat(),
+    );
     // DER SET OF: sorted by encoding.
     let mut attrs = [key_id, name];
     attrs.sort();
@@ -133,8 +149,14 @@ fn pbe_legacy(password: &str, plain: &[u8], three_des: bool) -> (Vec<u8>, Vec<u8
     let salt = random(20);
     let d = |kind, len| {
         Zeroizing::new(
-            derive_key_utf8::<sha1::Sha1>(password, &salt, kind, i32::try_from(ITERATIONS).expect("it"), len)
-                .expect("kdf"),
+            derive_key_utf8::<sha1::Sha1>(
+                password,
+                &salt,
+                kind,
+                i32::try_from(ITERATIONS).expect("it"),
+                len,
+            )
+            .expect("kdf"),
         )
     };
     let iv = d(Pkcs12KeyType::Iv, 8);
@@ -160,14 +182,20 @@ fn pbe_legacy(password: &str, plain: &[u8], three_des: bool) -> (Vec<u8>, Vec<u8
 fn pbe_modern(password: &str, plain: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let salt = random(16);
     let iv: [u8; 16] = random(16).try_into().expect("iv");
-    let params = pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, &salt, &iv).expect("pbes2");
+    let params =
+        pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, &salt, &iv).expect("pbes2");
     let scheme = pkcs5::EncryptionScheme::from(params);
     let ct = scheme.encrypt(password, plain).expect("encrypt");
     (scheme.to_der().expect("alg"), ct)
 }
 
 /// Builds the container.
-pub fn write(contents: &Contents<'_>, password: &str, protection: Protection, enc: Encoding) -> Vec<u8> {
+pub fn write(
+    contents: &Contents<'_>,
+    password: &str,
+    protection: Protection,
+    enc: Encoding,
+) -> Vec<u8> {
     let local_key_id = sha1::Sha1::digest(contents.cert).to_vec();
     let attrs = bag_attributes(&local_key_id, contents.friendly_name);
     let encrypt = |plain: &[u8], key_bag: bool| match protection {
@@ -181,17 +209,28 @@ pub fn write(contents: &Contents<'_>, password: &str, protection: Protection, en
         let epki = der(0x30, &[alg, octets(&ct)].concat());
         let bag = der(
             0x30,
-            &[oid("1.2.840.113549.1.12.10.1.2"), der(0xa0, &epki), attrs.clone()].concat(),
+            &[
+                oid("1.2.840.113549.1.12.10.1.2"),
+                der(0xa0, &epki),
+                attrs.clone(),
+            ]
+            .concat(),
         );
         let safe_contents = seq(&[&bag], enc);
         auth_safe_parts.push(seq(
-            &[&oid("1.2.840.113549.1.7.1"), &tlv(0xa0, &octets_enc(&safe_contents, enc), enc)],
+            &[
+                &oid("1.2.840.113549.1.7.1"),
+                &tlv(0xa0, &octets_enc(&safe_contents, enc), enc),
+            ],
             enc,
         ));
     }
     let mut cert_bags = Vec::new();
     let mut cert_bag = |cert: &[u8], attrs: Option<&[u8]>| {
-        let value = der(0x30, &[oid("1.2.840.113549.1.9.22.1"), der(0xa0, &octets(cert))].concat());
+        let value = der(
+            0x30,
+            &[oid("1.2.840.113549.1.9.22.1"), der(0xa0, &octets(cert))].concat(),
+        );
         let mut bag = [oid("1.2.840.113549.1.12.10.1.3"), der(0xa0, &value)].concat();
         if let Some(a) = attrs {
             bag.extend_from_slice(a);
@@ -207,16 +246,38 @@ pub fn write(contents: &Contents<'_>, password: &str, protection: Protection, en
     let encrypted_content = match enc {
         // [0] IMPLICIT OCTET STRING: primitive in DER, constructed segments in NCA's BER.
         Encoding::Der => der(0x80, &ct),
-        Encoding::NcaBer => tlv(0xa0, &ct.chunks(1000).flat_map(octets).collect::<Vec<_>>(), enc),
+        Encoding::NcaBer => tlv(
+            0xa0,
+            &ct.chunks(1000).flat_map(octets).collect::<Vec<_>>(),
+            enc,
+        ),
     };
-    let eci = seq(&[&oid("1.2.840.113549.1.7.1"), &alg, &encrypted_content], enc);
+    let eci = seq(
+        &[&oid("1.2.840.113549.1.7.1"), &alg, &encrypted_content],
+        enc,
+    );
     let encrypted_data = seq(&[&int(0), &eci], enc);
-    auth_safe_parts.push(seq(&[&oid("1.2.840.113549.1.7.6"), &tlv(0xa0, &encrypted_data, enc)], enc));
+    auth_safe_parts.push(seq(
+        &[
+            &oid("1.2.840.113549.1.7.6"),
+            &tlv(0xa0, &encrypted_data, enc),
+        ],
+        enc,
+    ));
 
-    let auth_safe = seq(&auth_safe_parts.iter().map(Vec::as_slice).collect::<Vec<_>>(), enc);
+    let auth_safe = seq(
+        &auth_safe_parts
+            .iter()
+            .map(Vec::as_slice)
+            .collect::<Vec<_>>(),
+        enc,
+    );
     let mac_data = mac(password, &auth_safe, protection);
     let content_info = seq(
-        &[&oid("1.2.840.113549.1.7.1"), &tlv(0xa0, &octets_enc(&auth_safe, enc), enc)],
+        &[
+            &oid("1.2.840.113549.1.7.1"),
+            &tlv(0xa0, &octets_enc(&auth_safe, enc), enc),
+        ],
         enc,
     );
     seq(&[&int(3), &content_info, &mac_data], enc)
@@ -228,7 +289,8 @@ fn mac(password: &str, auth_safe: &[u8], protection: Protection) -> Vec<u8> {
     let (alg_oid, tag) = match protection {
         Protection::NcaLegacy => {
             let key = Zeroizing::new(
-                derive_key_utf8::<sha1::Sha1>(password, &salt, Pkcs12KeyType::Mac, it, 20).expect("kdf"),
+                derive_key_utf8::<sha1::Sha1>(password, &salt, Pkcs12KeyType::Mac, it, 20)
+                    .expect("kdf"),
             );
             let mut m = <SimpleHmac<sha1::Sha1> as Mac>::new_from_slice(&key).expect("hmac");
             m.update(auth_safe);
@@ -246,14 +308,26 @@ fn mac(password: &str, auth_safe: &[u8], protection: Protection) -> Vec<u8> {
     };
     let alg = der(0x30, &[oid(alg_oid), der(0x05, &[])].concat());
     let digest_info = der(0x30, &[alg, octets(&tag)].concat());
-    der(0x30, &[digest_info, octets(&salt), int(ITERATIONS)].concat())
+    der(
+        0x30,
+        &[digest_info, octets(&salt), int(ITERATIONS)].concat(),
+    )
 }
 
 /// Writes an issued leaf as an NCA key file (`AUTH_RSA256_<ski>.p12` / `RSA256_<ski>.p12`) in
 /// `dir`, in NCA's BER layout; returns the path.
-pub fn write_nca_file(issued: &Issued, password: &str, dir: &std::path::Path) -> std::path::PathBuf {
+pub fn write_nca_file(
+    issued: &Issued,
+    password: &str,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
     let path = dir.join(issued.nca_file_name());
-    let bytes = write(&Contents::of(issued), password, Protection::NcaLegacy, Encoding::NcaBer);
+    let bytes = write(
+        &Contents::of(issued),
+        password,
+        Protection::NcaLegacy,
+        Encoding::NcaBer,
+    );
     std::fs::write(&path, bytes).expect("write p12");
     path
 }

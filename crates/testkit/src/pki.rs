@@ -204,7 +204,12 @@ impl Issued {
     pub fn sign_sha256(&self, message: &[u8]) -> Vec<u8> {
         let mut sig = vec![0; self.key.public_modulus_len()];
         self.key
-            .sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), message, &mut sig)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                message,
+                &mut sig,
+            )
             .expect("sign");
         sig
     }
@@ -244,8 +249,8 @@ impl TestPki {
     /// Issues an end-entity certificate in the NCA layout with a new RSA-2048 key.
     pub fn issue(&self, spec: &LeafSpec) -> Issued {
         let key = KeyPair::generate(KeySize::Rsa2048).expect("keygen");
-        let spki = spki_of(&key);
-        let ski = key_id(&spki);
+        let public = spki_of(&key);
+        let ski = key_id(&public);
         let name = leaf_name(&spec.subject);
         let policy = match (spec.subject.organization.is_some(), spec.usage) {
             (false, Usage::Sign) => "1.2.398.3.3.2.3",
@@ -254,8 +259,14 @@ impl TestPki {
             (true, Usage::Auth) => "1.2.398.3.3.2.2",
         };
         let (ku, eku) = match spec.usage {
-            Usage::Auth => (KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment, EKU_CLIENT_AUTH),
-            Usage::Sign => (KeyUsages::DigitalSignature | KeyUsages::NonRepudiation, EKU_EMAIL),
+            Usage::Auth => (
+                KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
+                EKU_CLIENT_AUTH,
+            ),
+            Usage::Sign => (
+                KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
+                EKU_EMAIL,
+            ),
         };
         let mut ekus = vec![oid(eku)];
         ekus.extend(spec.roles.iter().map(|r| oid(r)));
@@ -263,24 +274,35 @@ impl TestPki {
             ext(&KeyUsage(ku), true),
             ext(&ExtendedKeyUsage(ekus), false),
             ext(&policies(policy, "http://pki.gov.kz/cps"), false),
-            ext(&SubjectKeyIdentifier(OctetString::new(ski.clone()).expect("ski")), false),
+            ext(
+                &SubjectKeyIdentifier(OctetString::new(ski.clone()).expect("ski")),
+                false,
+            ),
             ext(&aki(&self.nca.ski), false),
         ];
         let now = std::time::SystemTime::now();
-        let day = Duration::from_secs(86_400);
+        let day = Duration::from_hours(24);
         let (from, to) = match spec.lifetime {
-            Lifetime::Current => (now - Duration::from_secs(3600), now + 365 * day),
+            Lifetime::Current => (now - Duration::from_hours(1), now + 365 * day),
             Lifetime::Expired => (now - 366 * day, now - day),
             Lifetime::NotYetValid => (now + day, now + 366 * day),
         };
-        let cert_der = sign_tbs(&self.nca, name.clone(), spki, extensions, from, to);
+        let cert_der = sign_tbs(&self.nca, name.clone(), public, extensions, from, to);
         finish(key, cert_der, name, ski, spec.usage)
     }
 }
 
 fn finish(key: KeyPair, cert_der: Vec<u8>, name: Name, ski: Vec<u8>, usage: Usage) -> Issued {
     let pkcs8_der = Zeroizing::new(key.as_der().expect("pkcs8").as_ref().to_vec());
-    Issued { cert_der, pkcs8_der, ski_hex: hex::encode(&ski), usage, key, name, ski }
+    Issued {
+        cert_der,
+        pkcs8_der,
+        ski_hex: hex::encode(&ski),
+        usage,
+        key,
+        name,
+        ski,
+    }
 }
 
 fn issue_ca(
@@ -290,38 +312,45 @@ fn issue_ca(
     path_len: Option<u8>,
     policy: &str,
 ) -> Issued {
-    let spki = spki_of(&key);
-    let ski = key_id(&spki);
+    let public = spki_of(&key);
+    let ski = key_id(&public);
     let mut extensions = vec![
-        ext(&BasicConstraints { ca: true, path_len_constraint: path_len }, true),
+        ext(
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: path_len,
+            },
+            true,
+        ),
         ext(&KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign), true),
         ext(&policies(policy, "http://root.gov.kz/cps"), false),
-        ext(&SubjectKeyIdentifier(OctetString::new(ski.clone()).expect("ski")), false),
+        ext(
+            &SubjectKeyIdentifier(OctetString::new(ski.clone()).expect("ski")),
+            false,
+        ),
     ];
     if let Some(i) = issuer {
         extensions.push(ext(&aki(&i.ski), false));
     }
     let now = std::time::SystemTime::now();
-    let from = now - Duration::from_secs(86_400);
-    let to = now + Duration::from_secs(20 * 365 * 86_400);
-    let cert_der = match issuer {
-        Some(i) => sign_tbs(i, name.clone(), spki, extensions, from, to),
-        None => {
-            // Self-signed: a stand-in issuer carrying the new key and name.
-            let me = Issued {
-                cert_der: Vec::new(),
-                pkcs8_der: Zeroizing::new(Vec::new()),
-                ski_hex: String::new(),
-                usage: Usage::Sign,
-                key,
-                name: name.clone(),
-                ski: ski.clone(),
-            };
-            let der = sign_tbs(&me, name.clone(), spki, extensions, from, to);
-            return finish(me.key, der, name, ski, Usage::Sign);
-        }
+    let from = now - Duration::from_hours(24);
+    let to = now + Duration::from_hours(20 * 365 * 24);
+    if let Some(i) = issuer {
+        let cert_der = sign_tbs(i, name.clone(), public, extensions, from, to);
+        return finish(key, cert_der, name, ski, Usage::Sign);
+    }
+    // Self-signed: a stand-in issuer carrying the new key and name.
+    let me = Issued {
+        cert_der: Vec::new(),
+        pkcs8_der: Zeroizing::new(Vec::new()),
+        ski_hex: String::new(),
+        usage: Usage::Sign,
+        key,
+        name: name.clone(),
+        ski: ski.clone(),
     };
-    finish(key, cert_der, name, ski, Usage::Sign)
+    let der = sign_tbs(&me, name.clone(), public, extensions, from, to);
+    finish(me.key, der, name, ski, Usage::Sign)
 }
 
 fn sign_tbs(
@@ -336,13 +365,19 @@ fn sign_tbs(
     aws_lc_rs::rand::fill(&mut serial).expect("rng");
     serial[0] &= 0x7f;
     serial[0] |= 0x10;
-    let alg = AlgorithmIdentifierOwned { oid: SHA256_WITH_RSA, parameters: Some(Any::null()) };
+    let alg = AlgorithmIdentifierOwned {
+        oid: SHA256_WITH_RSA,
+        parameters: Some(Any::null()),
+    };
     let tbs = x509_cert::TbsCertificate {
         version: x509_cert::Version::V3,
         serial_number: SerialNumber::new(&serial).expect("serial"),
         signature: alg.clone(),
         issuer: issuer.name.clone(),
-        validity: Validity { not_before: time_of(from), not_after: time_of(to) },
+        validity: Validity {
+            not_before: time_of(from),
+            not_after: time_of(to),
+        },
         subject,
         subject_public_key_info: spki,
         issuer_unique_id: None,
@@ -361,7 +396,10 @@ fn sign_tbs(
 }
 
 fn time_of(t: std::time::SystemTime) -> Time {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
     let dt = der::DateTime::from_unix_duration(Duration::from_secs(secs)).expect("date");
     // RFC 5280: UTCTime through 2049, GeneralizedTime after.
     match UtcTime::from_date_time(dt) {
@@ -427,13 +465,19 @@ fn rdn(oid: ObjectIdentifier, value: Any) -> RelativeDistinguishedName {
 }
 
 fn ca_name(cn: &str) -> Name {
-    RdnSequence(vec![rdn(rfc4519::CN, utf8(cn)), rdn(rfc4519::C, printable("KZ"))])
+    RdnSequence(vec![
+        rdn(rfc4519::CN, utf8(cn)),
+        rdn(rfc4519::C, printable("KZ")),
+    ])
 }
 
 /// The NCA subject order: CN, SURNAME, SERIALNUMBER, C, L, ST, O, OU, G, E (KZ-PKI.md §1.1).
 fn leaf_name(s: &Subject) -> Name {
     let mut rdns = vec![
-        rdn(rfc4519::CN, utf8(&format!("{} {}", s.surname, s.first_name))),
+        rdn(
+            rfc4519::CN,
+            utf8(&format!("{} {}", s.surname, s.first_name)),
+        ),
         rdn(SURNAME, utf8(&s.surname)),
         rdn(SERIAL_NUMBER, printable(&format!("IIN{}", s.iin))),
         rdn(rfc4519::C, printable("KZ")),
@@ -450,7 +494,10 @@ fn leaf_name(s: &Subject) -> Name {
         rdns.push(rdn(GIVEN_NAME, utf8(p)));
     }
     if let Some(e) = &s.email {
-        rdns.push(rdn(EMAIL, Any::encode_from(&Ia5String::new(e).expect("email")).expect("email")));
+        rdns.push(rdn(
+            EMAIL,
+            Any::encode_from(&Ia5String::new(e).expect("email")).expect("email"),
+        ));
     }
     RdnSequence(rdns)
 }
@@ -464,7 +511,9 @@ pub fn pem(label: &str, der: &[u8]) -> String {
         out.push_str(std::str::from_utf8(chunk).expect("base64"));
         out.push('\n');
     }
-    out.push_str(&format!("-----END {label}-----\n"));
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
     out
 }
 

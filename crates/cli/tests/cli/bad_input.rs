@@ -3,7 +3,10 @@
 use super::{fx, qoltanba, s, stderr};
 
 fn info(path: &std::path::Path, pw: Option<&str>) -> (Option<i32>, String) {
-    let o = qoltanba(&["keys", "info", s(path), "--password-env", "QOLTANBA_PW"], pw);
+    let o = qoltanba(
+        &["keys", "info", s(path), "--password-env", "QOLTANBA_PW"],
+        pw,
+    );
     (o.status.code(), stderr(&o))
 }
 
@@ -13,11 +16,25 @@ fn bad_key_files_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read(&f.key_file).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("truncated.p12", good[..good.len() / 2].to_vec(), "not a PKCS#12 key container"),
-        ("random.p12", (0..3000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect(), "not a PKCS#12"),
+        (
+            "truncated.p12",
+            good[..good.len() / 2].to_vec(),
+            "not a PKCS#12 key container",
+        ),
+        (
+            "random.p12",
+            (0..3000u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+            "not a PKCS#12",
+        ),
         ("cert.pem", f.leaf.cert_pem().into_bytes(), "PEM text file"),
         ("empty.p12", Vec::new(), "empty"),
-        ("cert.cer", f.leaf.cert_der.clone(), "certificate, not a key container"),
+        (
+            "cert.cer",
+            f.leaf.cert_der.clone(),
+            "certificate, not a key container",
+        ),
     ];
     for (name, bytes, want) in cases {
         let p = dir.path().join(name);
@@ -28,7 +45,10 @@ fn bad_key_files_give_clear_errors() {
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
     // A container with a certificate and no key.
-    let contents = qoltanba_testkit::p12::Contents { pkcs8: None, ..qoltanba_testkit::p12::Contents::of(&f.leaf) };
+    let contents = qoltanba_testkit::p12::Contents {
+        pkcs8: None,
+        ..qoltanba_testkit::p12::Contents::of(&f.leaf)
+    };
     let bytes = qoltanba_testkit::p12::write(
         &contents,
         "Тест-123",
@@ -48,7 +68,10 @@ fn wrong_or_missing_password() {
     let (code, err) = info(&f.key_file, Some("wrong"));
     assert_eq!(code, Some(2));
     assert!(err.contains("wrong password"), "{err}");
-    assert!(!err.contains("wrong\n") && !err.contains("Тест-123"), "no secret echoed: {err}");
+    assert!(
+        !err.contains("wrong\n") && !err.contains("Тест-123"),
+        "no secret echoed: {err}"
+    );
     let (code, err) = info(&f.key_file, None);
     assert_eq!(code, Some(2));
     assert!(err.contains("QOLTANBA_PW is not set"), "{err}");
@@ -65,7 +88,11 @@ fn wrong_or_missing_password() {
 #[test]
 fn bad_signatures_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, bytes) in [("e.p7s", &b""[..]), ("b64.p7s", b"@@@ not base64 @@@"), ("asn.p7s", b"\x30\x03\x02\x01\x01")] {
+    for (name, bytes) in [
+        ("e.p7s", &b""[..]),
+        ("b64.p7s", b"@@@ not base64 @@@"),
+        ("asn.p7s", b"\x30\x03\x02\x01\x01"),
+    ] {
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();
         let o = qoltanba(&["verify", "cms", s(&p)], None);

@@ -1,4 +1,9 @@
 //! The `qoltanba` binary end to end: real key files, real `openssl` as the verifier.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -29,7 +34,13 @@ fn fx() -> &'static Fx {
         let key_file = p12::write_nca_file(&leaf, "Тест-123", dir.path());
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, pki.ca_bundle_pem()).unwrap();
-        Fx { _pki: pki, leaf, _dir: dir, key_file, ca }
+        Fx {
+            _pki: pki,
+            leaf,
+            _dir: dir,
+            key_file,
+            ca,
+        }
     })
 }
 
@@ -60,14 +71,41 @@ fn keys_info_json_on_the_nca_test_files() {
     let Some(dir) = shared_vectors() else { return };
     for (name, pw) in NCA_P12_FILES {
         let path = dir.join("p12-test").join(name);
-        let v = json_of(&qoltanba(&["keys", "info", s(&path), "--password-env", "QOLTANBA_PW", "--json"], Some(pw)));
+        let v = json_of(&qoltanba(
+            &[
+                "keys",
+                "info",
+                s(&path),
+                "--password-env",
+                "QOLTANBA_PW",
+                "--json",
+            ],
+            Some(pw),
+        ));
         for field in [
-            "iin", "bin", "subject_cn", "surname", "given_name", "patronymic", "organization", "email",
-            "not_before", "not_after", "issuer_cn", "serial", "key_algorithm", "key_kind", "roles",
+            "iin",
+            "bin",
+            "subject_cn",
+            "surname",
+            "given_name",
+            "patronymic",
+            "organization",
+            "email",
+            "not_before",
+            "not_after",
+            "issuer_cn",
+            "serial",
+            "key_algorithm",
+            "key_kind",
+            "roles",
         ] {
             assert!(v.get(field).is_some(), "{name}: {field} missing");
         }
-        let iin = if name.starts_with("GOST512") { "123456789012" } else { "123456789011" };
+        let iin = if name.starts_with("GOST512") {
+            "123456789012"
+        } else {
+            "123456789011"
+        };
         assert_eq!(v["iin"], iin, "{name}");
         if name.starts_with("GOSTKNCA") || name.starts_with("AUTH_RSA256_d68") {
             assert_eq!(v["bin"], "123456789021", "{name}");
@@ -81,14 +119,30 @@ fn keys_info_json_on_the_nca_test_files() {
             assert_eq!(alg, "RSA-2048");
         }
         // RFC 3339 times.
-        assert!(time::OffsetDateTime::parse(v["not_after"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).is_ok());
+        assert!(
+            time::OffsetDateTime::parse(
+                v["not_after"].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339
+            )
+            .is_ok()
+        );
     }
 }
 
 #[test]
 fn keys_info_on_a_generated_ceo_key() {
     let f = fx();
-    let v = json_of(&qoltanba(&["keys", "info", s(&f.key_file), "--password-env", "QOLTANBA_PW", "--json"], Some("Тест-123")));
+    let v = json_of(&qoltanba(
+        &[
+            "keys",
+            "info",
+            s(&f.key_file),
+            "--password-env",
+            "QOLTANBA_PW",
+            "--json",
+        ],
+        Some("Тест-123"),
+    ));
     assert_eq!(v["surname"], "ТЕСТОВ");
     assert_eq!(v["given_name"], "ТЕСТ");
     assert_eq!(v["patronymic"], "ТЕСТОВИЧ");
@@ -99,7 +153,19 @@ fn keys_info_on_a_generated_ceo_key() {
     assert_eq!(v["subject_key_id"], f.leaf.ski_hex.as_str());
     assert_eq!(v["issuer_cn"], "ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST");
     // Human output too.
-    let o = qoltanba(&["keys", "info", s(&f.key_file), "--password-env", "QOLTANBA_PW"], Some("Тест-123"));
+    let o = qoltanba(
+        &[
+            "keys",
+            "info",
+            s(&f.key_file),
+            "--password-env",
+            "QOLTANBA_PW",
+        ],
+        Some("Тест-123"),
+    );
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("ТЕСТОВ ТЕСТ ТЕСТОВИЧ") && text.contains("123456789021"), "{text}");
+    assert!(
+        text.contains("ТЕСТОВ ТЕСТ ТЕСТОВИЧ") && text.contains("123456789021"),
+        "{text}"
+    );
 }

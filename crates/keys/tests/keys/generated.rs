@@ -35,10 +35,26 @@ fn nca_layout_opens_in_both_encodings_and_in_openssl() {
         let path = dir.path().join(format!("{enc:?}.p12"));
         std::fs::write(&path, &bytes).unwrap();
         let r = openssl::pkcs12_info(&path, "Qwerty12", true);
-        assert!(r.ok, "openssl could not open our {enc:?} NCA-layout file: {}", r.output);
-        assert!(r.output.contains("pbeWithSHA1And40BitRC2-CBC"), "{}", r.output);
-        assert!(r.output.contains("pbeWithSHA1And3-KeyTripleDES-CBC"), "{}", r.output);
-        assert!(r.output.contains("MAC: sha1, Iteration 1024"), "{}", r.output);
+        assert!(
+            r.ok,
+            "openssl could not open our {enc:?} NCA-layout file: {}",
+            r.output
+        );
+        assert!(
+            r.output.contains("pbeWithSHA1And40BitRC2-CBC"),
+            "{}",
+            r.output
+        );
+        assert!(
+            r.output.contains("pbeWithSHA1And3-KeyTripleDES-CBC"),
+            "{}",
+            r.output
+        );
+        assert!(
+            r.output.contains("MAC: sha1, Iteration 1024"),
+            "{}",
+            r.output
+        );
         assert!(!openssl::pkcs12_info(&path, "wrong", true).ok);
     }
 }
@@ -63,12 +79,22 @@ fn nca_file_name_and_role_details() {
 #[test]
 fn modern_pbes2_container_opens_and_signs() {
     let leaf = pki().issue(&LeafSpec::individual(Usage::Sign));
-    let bytes = p12::write(&Contents::of(&leaf), "пароль-Ә", Protection::ModernPbes2, Encoding::Der);
+    let bytes = p12::write(
+        &Contents::of(&leaf),
+        "пароль-Ә",
+        Protection::ModernPbes2,
+        Encoding::Der,
+    );
     let c = pkcs12::open(&bytes, &pw("пароль-Ә")).unwrap();
-    let sig = c.keys[0].sign(SignatureAlgorithm::RsaPkcs1Sha256, b"hello").unwrap();
+    let sig = c.keys[0]
+        .sign(SignatureAlgorithm::RsaPkcs1Sha256, b"hello")
+        .unwrap();
     // The same key signing outside the code under test gives the same (deterministic) bytes.
     assert_eq!(sig, leaf.sign_sha256(b"hello"));
-    assert!(matches!(pkcs12::open(&bytes, &pw("пароль")), Err(KeyError::WrongPassword)));
+    assert!(matches!(
+        pkcs12::open(&bytes, &pw("пароль")),
+        Err(KeyError::WrongPassword)
+    ));
 }
 
 #[test]
@@ -93,28 +119,54 @@ fn openssl_written_containers_open() {
 #[test]
 fn bad_inputs_give_clear_typed_errors() {
     let leaf = pki().issue(&LeafSpec::individual(Usage::Sign));
-    let good = p12::write(&Contents::of(&leaf), "Qwerty12", Protection::NcaLegacy, Encoding::NcaBer);
+    let good = p12::write(
+        &Contents::of(&leaf),
+        "Qwerty12",
+        Protection::NcaLegacy,
+        Encoding::NcaBer,
+    );
     let p = pw("Qwerty12");
 
     assert!(matches!(pkcs12::open(&[], &p), Err(KeyError::Empty)));
-    assert!(matches!(pkcs12::open(&good[..good.len() / 3], &p), Err(KeyError::NotPkcs12)));
+    assert!(matches!(
+        pkcs12::open(&good[..good.len() / 3], &p),
+        Err(KeyError::NotPkcs12)
+    ));
     let mut random = vec![0u8; 4096];
     pseudo_random(&mut random);
     random[0] = 0x30; // even when it looks like a SEQUENCE
-    assert!(matches!(pkcs12::open(&random, &p), Err(KeyError::NotPkcs12 | KeyError::Corrupt(_))));
-    assert!(matches!(pkcs12::open(leaf.cert_pem().as_bytes(), &p), Err(KeyError::Pem)));
-    assert!(matches!(pkcs12::open(&leaf.cert_der, &p), Err(KeyError::CertificateNotContainer)));
+    assert!(matches!(
+        pkcs12::open(&random, &p),
+        Err(KeyError::NotPkcs12 | KeyError::Corrupt(_))
+    ));
+    assert!(matches!(
+        pkcs12::open(leaf.cert_pem().as_bytes(), &p),
+        Err(KeyError::Pem)
+    ));
+    assert!(matches!(
+        pkcs12::open(&leaf.cert_der, &p),
+        Err(KeyError::CertificateNotContainer)
+    ));
 
-    let cert_only = Contents { pkcs8: None, ..Contents::of(&leaf) };
+    let cert_only = Contents {
+        pkcs8: None,
+        ..Contents::of(&leaf)
+    };
     let bytes = p12::write(&cert_only, "Qwerty12", Protection::NcaLegacy, Encoding::Der);
-    assert!(matches!(pkcs12::open(&bytes, &p), Err(KeyError::NoPrivateKey)));
+    assert!(matches!(
+        pkcs12::open(&bytes, &p),
+        Err(KeyError::NoPrivateKey)
+    ));
 
     // A flipped byte inside the MAC'd content: the MAC no longer matches.
     let mut flipped = good.clone();
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x01;
     let err = pkcs12::open(&flipped, &p).unwrap_err();
-    assert!(matches!(err, KeyError::WrongPassword | KeyError::Corrupt(_)), "{err:?}");
+    assert!(
+        matches!(err, KeyError::WrongPassword | KeyError::Corrupt(_)),
+        "{err:?}"
+    );
 
     // Messages are for people and carry no secrets.
     let msg = KeyError::WrongPassword.to_string();

@@ -1,5 +1,10 @@
 //! Integration tests of the key sources: the real NCA key files, generated containers in the
 //! NCA layout and OpenSSL's layouts, and bad input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
-mod nca_files;
 mod generated;
+mod nca_files;

@@ -31,7 +31,11 @@ fn all_nca_test_files_open_with_the_right_details() {
             assert_eq!(d.key_algorithm, KeyAlgorithm::Rsa { bits: 2048 }, "{name}");
             assert_eq!(d.iin.as_deref(), Some("123456789011"), "{name}");
             let auth = name.starts_with("AUTH");
-            assert_eq!(d.key_kind, if auth { KeyKind::Auth } else { KeyKind::Sign }, "{name}");
+            assert_eq!(
+                d.key_kind,
+                if auth { KeyKind::Auth } else { KeyKind::Sign },
+                "{name}"
+            );
         }
         if name.starts_with("AUTH_RSA256_d68") {
             assert_eq!(d.bin.as_deref(), Some("123456789021"));
@@ -57,7 +61,10 @@ fn gost_keys_are_recognised_but_not_signed_with_yet() {
     let c = pkcs12::open_file(&path, &Secret::new("Qwerty12".into())).unwrap();
     let k = &c.keys[0];
     let alg = k.default_signature_algorithm().unwrap();
-    assert!(matches!(k.sign(alg, b"x"), Err(KeyError::UnsupportedKeyAlgorithm(_))));
+    assert!(matches!(
+        k.sign(alg, b"x"),
+        Err(KeyError::UnsupportedKeyAlgorithm(_))
+    ));
 }
 
 #[test]
@@ -74,6 +81,9 @@ fn truncated_nca_file_is_corrupt_not_a_panic() {
     let bytes = std::fs::read(dir.join("p12-test").join(NCA_P12_FILES[1].0)).unwrap();
     for cut in [1, 10, 100, bytes.len() / 2, bytes.len() - 1] {
         let err = pkcs12::open(&bytes[..cut], &Secret::new("Qwerty12".into())).unwrap_err();
-        assert!(matches!(err, KeyError::NotPkcs12 | KeyError::Corrupt(_)), "cut {cut}: {err:?}");
+        assert!(
+            matches!(err, KeyError::NotPkcs12 | KeyError::Corrupt(_)),
+            "cut {cut}: {err:?}"
+        );
     }
 }

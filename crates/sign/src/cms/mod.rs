@@ -19,7 +19,9 @@ use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
 use const_oid::ObjectIdentifier;
-use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME};
+use const_oid::db::rfc5911::{
+    ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME,
+};
 use der::asn1::{Any, OctetString, SetOfVec};
 use der::{Decode, Encode};
 use qoltanba_keys::SigningKey;
@@ -68,7 +70,10 @@ fn alg_null(oid: &str) -> Result<AlgorithmIdentifierOwned, SignError> {
 }
 
 fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, SignError> {
-    Ok(Attribute { oid, values: SetOfVec::try_from(vec![value])? })
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value])?,
+    })
 }
 
 /// RFC 5652 §11.3: UTCTime through 2049, GeneralizedTime after.
@@ -89,8 +94,11 @@ pub fn sign_digest(
 ) -> Result<SignedCms, SignError> {
     let sig_alg = key.default_signature_algorithm()?;
     let digest_alg = digest_algorithm_for(key)?;
-    if digest.len() != digest_alg.len() {
-        return Err(SignError::HashLength { expected: digest_alg.len(), got: digest.len() });
+    if digest.len() != digest_alg.output_len() {
+        return Err(SignError::HashLength {
+            expected: digest_alg.output_len(),
+            got: digest.len(),
+        });
     }
     let cert = Certificate::from_der(key.certificate_der())
         .map_err(|e| SignError::Encoding(format!("signer certificate: {e}")))?;
@@ -113,7 +121,10 @@ pub fn sign_digest(
     let signed_attrs = SetOfVec::try_from(vec![
         attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
         attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?,
-        attribute(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest)?)?)?,
+        attribute(
+            ID_MESSAGE_DIGEST,
+            Any::encode_from(&OctetString::new(digest)?)?,
+        )?,
         attribute(ess::ID_AA_SIGNING_CERTIFICATE_V2, Any::encode_from(&ess)?)?,
     ])?;
     // RFC 5652 §5.4: the signature covers the DER of the attributes as a SET OF.
@@ -144,7 +155,10 @@ pub fn sign_digest(
     let signed_data = SignedData {
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::try_from(vec![digest_alg_id])?,
-        encap_content_info: EncapsulatedContentInfo { econtent_type: ID_DATA, econtent: None },
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: None,
+        },
         certificates: Some(CertificateSet(SetOfVec::try_from(certs)?)),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
@@ -153,27 +167,41 @@ pub fn sign_digest(
 }
 
 /// Signs `content` and returns a detached CMS (DER).
-pub fn sign_detached(key: &dyn SigningKey, content: &[u8], opts: &CmsOptions) -> Result<Vec<u8>, SignError> {
+pub fn sign_detached(
+    key: &dyn SigningKey,
+    content: &[u8],
+    opts: &CmsOptions,
+) -> Result<Vec<u8>, SignError> {
     let digest = digest_algorithm_for(key)?.digest(content);
     sign_digest(key, &digest, opts)?.to_detached_der()
 }
 
 /// Signs `content` and returns an attached CMS (DER) holding it.
-pub fn sign_attached(key: &dyn SigningKey, content: &[u8], opts: &CmsOptions) -> Result<Vec<u8>, SignError> {
+pub fn sign_attached(
+    key: &dyn SigningKey,
+    content: &[u8],
+    opts: &CmsOptions,
+) -> Result<Vec<u8>, SignError> {
     let digest = digest_algorithm_for(key)?.digest(content);
     sign_digest(key, &digest, opts)?.to_attached_der(content)
 }
 
 fn header(tag: u8, len: u64) -> Result<Vec<u8>, SignError> {
     let mut h = vec![tag];
-    ber::write_len(&mut h, usize::try_from(len).map_err(|_| SignError::Encoding("too large".into()))?);
+    ber::write_len(
+        &mut h,
+        usize::try_from(len).map_err(|_| SignError::Encoding("too large".into()))?,
+    );
     Ok(h)
 }
 
 impl SignedCms {
     /// The detached form: ContentInfo { signedData } with no eContent.
     pub fn to_detached_der(&self) -> Result<Vec<u8>, SignError> {
-        let ci = ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&self.signed_data)? };
+        let ci = ContentInfo {
+            content_type: ID_SIGNED_DATA,
+            content: Any::encode_from(&self.signed_data)?,
+        };
         Ok(ci.to_der()?)
     }
 
@@ -196,7 +224,9 @@ impl SignedCms {
         // place of the empty one: everything else stays typed `cms` encoding.
         let sd_der = self.signed_data.to_der()?;
         let sd = Tlv::parse_exact(&sd_der).map_err(|e| SignError::Encoding(e.to_string()))?;
-        let parts = sd.children().map_err(|e| SignError::Encoding(e.to_string()))?;
+        let parts = sd
+            .children()
+            .map_err(|e| SignError::Encoding(e.to_string()))?;
         let [version, digest_algs, _eci, rest @ ..] = parts.as_slice() else {
             return Err(SignError::Encoding("unexpected SignedData layout".into()));
         };
@@ -207,11 +237,13 @@ impl SignedCms {
         let eci_len = oid_data.len() as u64 + explicit_hdr.len() as u64 + explicit_len;
         let eci_hdr = header(0x30, eci_len)?;
         let rest_len: u64 = rest.iter().map(|t| t.raw.len() as u64).sum();
-        let sd_len = (version.raw.len() + digest_algs.raw.len() + eci_hdr.len()) as u64 + eci_len + rest_len;
+        let sd_len =
+            (version.raw.len() + digest_algs.raw.len() + eci_hdr.len()) as u64 + eci_len + rest_len;
         let sd_hdr = header(0x30, sd_len)?;
         let oid_sd = ID_SIGNED_DATA.to_der()?;
         let ci_explicit_hdr = header(0xa0, sd_hdr.len() as u64 + sd_len)?;
-        let ci_len = oid_sd.len() as u64 + ci_explicit_hdr.len() as u64 + sd_hdr.len() as u64 + sd_len;
+        let ci_len =
+            oid_sd.len() as u64 + ci_explicit_hdr.len() as u64 + sd_hdr.len() as u64 + sd_len;
 
         out.write_all(&header(0x30, ci_len)?)?;
         out.write_all(&oid_sd)?;

@@ -109,7 +109,10 @@ fn decode_signed_data(cms: &[u8]) -> Result<(SignedData, Vec<u8>), SignError> {
     let der = ber::to_der(cms).map_err(|e| SignError::NotCms(e.to_string()))?;
     let ci = ContentInfo::from_der(&der).map_err(|e| SignError::NotCms(e.to_string()))?;
     if ci.content_type != ID_SIGNED_DATA {
-        return Err(SignError::NotCms(format!("content type {} is not signedData", ci.content_type)));
+        return Err(SignError::NotCms(format!(
+            "content type {} is not signedData",
+            ci.content_type
+        )));
     }
     let sd_der = ci.content.to_der()?;
     let sd = SignedData::from_der(&sd_der).map_err(|e| SignError::NotCms(e.to_string()))?;
@@ -126,7 +129,9 @@ pub fn verify(
     // SignerInfos as encoded (decoding a SET OF re-sorts it, and the signed attributes must be
     // hashed exactly as the signer encoded them).
     let sd_tlv = Tlv::parse_exact(&sd_der).map_err(|e| SignError::NotCms(e.to_string()))?;
-    let parts = sd_tlv.children().map_err(|e| SignError::NotCms(e.to_string()))?;
+    let parts = sd_tlv
+        .children()
+        .map_err(|e| SignError::NotCms(e.to_string()))?;
     let raw_signers = parts
         .last()
         .filter(|t| t.tag == 0x31)
@@ -191,12 +196,18 @@ pub fn verify(
         signers.push(verify_signer(si, raw, *alg, &digests, &sd, &certs, opts));
     }
     let valid = signers.iter().all(|s| s.signature_valid);
-    Ok(VerifyReport { valid, attached, signers })
+    Ok(VerifyReport {
+        valid,
+        attached,
+        signers,
+    })
 }
 
 fn find_certificate<'a>(sid: &SignerIdentifier, certs: &'a [Vec<u8>]) -> Option<&'a Vec<u8>> {
     certs.iter().find(|der| {
-        let Ok(c) = Certificate::from_der(der) else { return false };
+        let Ok(c) = Certificate::from_der(der) else {
+            return false;
+        };
         match sid {
             SignerIdentifier::IssuerAndSerialNumber(ias) => {
                 c.tbs_certificate.serial_number == ias.serial_number
@@ -241,7 +252,10 @@ fn verify_signer(
     let cert = find_certificate(&si.sid, certs);
     r.certificate = cert.and_then(|c| CertificateDetails::from_der(c).ok());
     let Some(alg) = alg else {
-        r.problem = Some(format!("unsupported digest algorithm {}", r.digest_algorithm));
+        r.problem = Some(format!(
+            "unsupported digest algorithm {}",
+            r.digest_algorithm
+        ));
         return r;
     };
     let Some(content_digest) = digests.iter().find(|(a, _)| *a == alg).map(|(_, d)| d) else {
@@ -254,7 +268,12 @@ fn verify_signer(
     let message: Vec<u8>;
     if let Some(attrs) = &si.signed_attrs {
         let mut problems = Vec::new();
-        let value = |oid: ObjectIdentifier| attrs.iter().find(|a| a.oid == oid).and_then(|a| a.values.get(0));
+        let value = |oid: ObjectIdentifier| {
+            attrs
+                .iter()
+                .find(|a| a.oid == oid)
+                .and_then(|a| a.values.get(0))
+        };
         match value(ID_MESSAGE_DIGEST).and_then(|v| v.decode_as::<OctetString>().ok()) {
             Some(md) => r.digest_matches = md.as_bytes() == content_digest.as_slice(),
             None => problems.push("no messageDigest attribute"),
@@ -268,28 +287,35 @@ fn verify_signer(
         if !ct_ok {
             problems.push("contentType attribute missing or different from the content");
         }
-        r.signing_time =
-            value(ID_SIGNING_TIME)
+        r.signing_time = value(ID_SIGNING_TIME)
             .and_then(|v| Time::from_der(&v.to_der().ok()?).ok())
             .and_then(|t| time_of(&t));
         if let Some(c) = cert {
             if let Some(v) = value(ess::ID_AA_SIGNING_CERTIFICATE_V2) {
-                r.signing_certificate_matches = Some(v.decode_as::<ess::SigningCertificateV2>().is_ok_and(|sc| {
-                    sc.certs.first().is_some_and(|id| {
-                        DigestAlgorithm::from_oid(&id.hash_oid().to_string())
-                            .is_some_and(|a| a.digest(c) == id.cert_hash.as_bytes())
-                    })
-                }));
+                r.signing_certificate_matches =
+                    Some(v.decode_as::<ess::SigningCertificateV2>().is_ok_and(|sc| {
+                        sc.certs.first().is_some_and(|id| {
+                            DigestAlgorithm::from_oid(&id.hash_oid().to_string())
+                                .is_some_and(|a| a.digest(c) == id.cert_hash.as_bytes())
+                        })
+                    }));
             } else if let Some(v) = value(ess::ID_AA_SIGNING_CERTIFICATE) {
-                r.signing_certificate_matches = Some(v.decode_as::<ess::SigningCertificate>().is_ok_and(|sc| {
-                    sc.certs.first().is_some_and(|id| DigestAlgorithm::Sha1.digest(c) == id.cert_hash.as_bytes())
-                }));
+                r.signing_certificate_matches =
+                    Some(v.decode_as::<ess::SigningCertificate>().is_ok_and(|sc| {
+                        sc.certs.first().is_some_and(|id| {
+                            DigestAlgorithm::Sha1.digest(c) == id.cert_hash.as_bytes()
+                        })
+                    }));
             }
             if r.signing_certificate_matches == Some(false) {
                 problems.push("the signing-certificate attribute names another certificate");
             }
         }
-        let Some(raw_attrs) = raw.children().ok().and_then(|c| c.into_iter().find(|t| t.tag == 0xa0)) else {
+        let Some(raw_attrs) = raw
+            .children()
+            .ok()
+            .and_then(|c| c.into_iter().find(|t| t.tag == 0xa0))
+        else {
             r.problem = Some("signed attributes unreadable".into());
             return r;
         };
@@ -339,8 +365,12 @@ fn verify_signer(
             r.problem = Some(r.problem.map_or(p.clone(), |q| format!("{q}; {p}")));
         }
     }
-    r.signature_valid = r.digest_matches && r.signature_matches && r.signing_certificate_matches != Some(false);
-    let at = r.signing_time.or(opts.now).unwrap_or_else(OffsetDateTime::now_utc);
+    r.signature_valid =
+        r.digest_matches && r.signature_matches && r.signing_certificate_matches != Some(false);
+    let at = r
+        .signing_time
+        .or(opts.now)
+        .unwrap_or_else(OffsetDateTime::now_utc);
     r.chain = Some(chain::check(cert, certs, &opts.trust_anchors, at));
     r
 }

@@ -5,13 +5,13 @@ use qoltanba_keys::{Secret, SoftwareKey, pkcs12};
 use qoltanba_testkit::p12;
 use qoltanba_testkit::pki::{Issued, LeafSpec, TestPki, Usage};
 
-pub struct Fixture {
-    pub pki: TestPki,
-    pub leaf: Issued,
-    pub dir: tempfile::TempDir,
+pub(crate) struct Fixture {
+    pub(crate) pki: TestPki,
+    pub(crate) leaf: Issued,
+    pub(crate) dir: tempfile::TempDir,
 }
 
-pub fn fixture() -> &'static Fixture {
+pub(crate) fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let pki = TestPki::new();
@@ -23,22 +23,28 @@ pub fn fixture() -> &'static Fixture {
 }
 
 impl Fixture {
-    pub fn ca_file(&self) -> PathBuf {
+    pub(crate) fn ca_file(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
     }
 
     /// The leaf's key as the product reads it: from an NCA-layout key file.
-    pub fn key(&self) -> SoftwareKey {
+    pub(crate) fn key(&self) -> SoftwareKey {
         let path = p12::write_nca_file(&self.leaf, "Qwerty12", self.dir.path());
-        pkcs12::open_file(&path, &Secret::new("Qwerty12".into())).unwrap().keys.remove(0)
+        pkcs12::open_file(&path, &Secret::new("Qwerty12".into()))
+            .unwrap()
+            .keys
+            .remove(0)
     }
 
-    pub fn anchors(&self) -> Vec<Vec<u8>> {
-        vec![self.pki.root.cert_der.clone(), self.pki.nca.cert_der.clone()]
+    pub(crate) fn anchors(&self) -> Vec<Vec<u8>> {
+        vec![
+            self.pki.root.cert_der.clone(),
+            self.pki.nca.cert_der.clone(),
+        ]
     }
 }
 
-pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, data).unwrap();
     p

@@ -1,6 +1,11 @@
 //! Integration tests of the signature formats. Every signature made here is checked by
 //! `openssl cms -verify` against the generated test CA; our verifier is checked on signatures
 //! made by OpenSSL and by Kalkan (the shared NCA sample).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 mod common;
 mod make_cms;

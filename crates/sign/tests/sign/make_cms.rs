@@ -2,8 +2,8 @@
 
 use der::{Decode, Encode};
 use qoltanba_keys::SigningKey;
-use qoltanba_sign::cms::{self, CmsOptions, DetachedContent, VerifyOptions};
 use qoltanba_sign::DigestAlgorithm;
+use qoltanba_sign::cms::{self, CmsOptions, DetachedContent, VerifyOptions};
 use qoltanba_testkit::openssl;
 
 use crate::common::{fixture, write};
@@ -34,7 +34,10 @@ fn attached_verifies_in_openssl_and_carries_the_content() {
     let sig_path = write(dir.path(), "a.p7s", &sig);
     let r = openssl::cms_verify(&sig_path, None, &f.ca_file());
     assert!(r.ok, "{}", r.output);
-    assert_eq!(cms::attached_content(&sig).unwrap().as_deref(), Some(CONTENT));
+    assert_eq!(
+        cms::attached_content(&sig).unwrap().as_deref(),
+        Some(CONTENT)
+    );
 }
 
 #[test]
@@ -42,7 +45,10 @@ fn hash_only_verifies_over_the_original_content() {
     let f = fixture();
     let key = f.key();
     let digest = DigestAlgorithm::Sha256.digest(CONTENT);
-    let sig = cms::sign_digest(&key, &digest, &CmsOptions::default()).unwrap().to_detached_der().unwrap();
+    let sig = cms::sign_digest(&key, &digest, &CmsOptions::default())
+        .unwrap()
+        .to_detached_der()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sig_path = write(dir.path(), "h.p7s", &sig);
     let content = write(dir.path(), "content.txt", CONTENT);
@@ -61,7 +67,9 @@ fn streamed_attached_equals_in_memory_and_verifies() {
     let digest = DigestAlgorithm::Sha256.digest(&content);
     let signed = cms::sign_digest(&key, &digest, &CmsOptions::default()).unwrap();
     let mut streamed = Vec::new();
-    signed.write_attached(&mut streamed, &mut content.as_slice(), content.len() as u64).unwrap();
+    signed
+        .write_attached(&mut streamed, &mut content.as_slice(), content.len() as u64)
+        .unwrap();
     assert_eq!(streamed, signed.to_attached_der(&content).unwrap());
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "s.p7s", &streamed);
@@ -82,18 +90,32 @@ fn structure_is_the_kalkan_shape() {
     let sd: ::cms::signed_data::SignedData = ci.content.decode_as().unwrap();
     assert_eq!(sd.version, ::cms::content_info::CmsVersion::V1);
     let si = sd.signer_infos.0.get(0).unwrap();
-    assert!(matches!(si.sid, ::cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(_)));
-    assert_eq!(si.signature_algorithm.oid.to_string(), "1.2.840.113549.1.1.11");
+    assert!(matches!(
+        si.sid,
+        ::cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(_)
+    ));
+    assert_eq!(
+        si.signature_algorithm.oid.to_string(),
+        "1.2.840.113549.1.1.11"
+    );
     assert_eq!(si.digest_alg.oid.to_string(), "2.16.840.1.101.3.4.2.1");
-    let oids: Vec<String> =
-        si.signed_attrs.as_ref().unwrap().iter().map(|a| a.oid.to_string()).collect();
+    let oids: Vec<String> = si
+        .signed_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|a| a.oid.to_string())
+        .collect();
     for want in [
         "1.2.840.113549.1.9.3",       // contentType
         "1.2.840.113549.1.9.5",       // signingTime
         "1.2.840.113549.1.9.4",       // messageDigest
         "1.2.840.113549.1.9.16.2.47", // signingCertificateV2
     ] {
-        assert!(oids.contains(&want.to_owned()), "{want} missing from {oids:?}");
+        assert!(
+            oids.contains(&want.to_owned()),
+            "{want} missing from {oids:?}"
+        );
     }
     let certs = sd.certificates.unwrap();
     let first = certs.0.get(0).unwrap().to_der().unwrap();
@@ -107,7 +129,10 @@ fn ess_signing_certificate_v2_is_checked() {
     let f = fixture();
     let key = f.key();
     let sig = cms::sign_attached(&key, CONTENT, &CmsOptions::default()).unwrap();
-    let opts = VerifyOptions { trust_anchors: f.anchors(), now: None };
+    let opts = VerifyOptions {
+        trust_anchors: f.anchors(),
+        now: None,
+    };
     let ok = cms::verify(&sig, DetachedContent::None, &opts).unwrap();
     assert!(ok.valid);
     assert_eq!(ok.signers[0].signing_certificate_matches, Some(true));
@@ -116,7 +141,10 @@ fn ess_signing_certificate_v2_is_checked() {
     // possible with a real CA, so corrupt the ESS hash instead: the SHA-256 of the certificate
     // appears verbatim inside the signed attributes.
     let cert_hash = DigestAlgorithm::Sha256.digest(key.certificate_der());
-    let pos = sig.windows(32).position(|w| w == cert_hash.as_slice()).expect("hash present");
+    let pos = sig
+        .windows(32)
+        .position(|w| w == cert_hash.as_slice())
+        .expect("hash present");
     let mut bad = sig.clone();
     bad[pos] ^= 0xff;
     let r = cms::verify(&bad, DetachedContent::None, &opts).unwrap();

@@ -15,7 +15,10 @@ fn openssl_made_cms_verifies_and_tampering_is_caught() {
     let content = write(dir.path(), "in.bin", b"document made elsewhere");
     let cert = write(dir.path(), "cert.pem", f.leaf.cert_pem().as_bytes());
     let key = write(dir.path(), "key.pem", f.leaf.key_pem().as_bytes());
-    let opts = VerifyOptions { trust_anchors: f.anchors(), now: None };
+    let opts = VerifyOptions {
+        trust_anchors: f.anchors(),
+        now: None,
+    };
 
     for attached in [false, true] {
         let out = dir.path().join(format!("o-{attached}.p7s"));
@@ -23,7 +26,11 @@ fn openssl_made_cms_verifies_and_tampering_is_caught() {
         assert!(r.ok, "{}", r.output);
         let sig = std::fs::read(&out).unwrap();
         let data = b"document made elsewhere";
-        let detached = if attached { DetachedContent::None } else { DetachedContent::Bytes(data) };
+        let detached = if attached {
+            DetachedContent::None
+        } else {
+            DetachedContent::Bytes(data)
+        };
         let rep = cms::verify(&sig, detached, &opts).unwrap();
         assert!(rep.valid, "{rep:?}");
         let chain = rep.signers[0].chain.as_ref().unwrap();
@@ -51,7 +58,11 @@ fn openssl_made_cms_verifies_and_tampering_is_caught() {
         let n = bad.len();
         bad[n - 5] ^= 1;
         let data_ref: &[u8] = data;
-        let detached = if attached { DetachedContent::None } else { DetachedContent::Bytes(data_ref) };
+        let detached = if attached {
+            DetachedContent::None
+        } else {
+            DetachedContent::Bytes(data_ref)
+        };
         let rep = cms::verify(&bad, detached, &opts).unwrap();
         assert!(!rep.valid);
         assert!(!rep.signers[0].signature_matches);
@@ -62,24 +73,33 @@ fn openssl_made_cms_verifies_and_tampering_is_caught() {
 fn untrusted_and_expired_are_reported_apart_from_the_math() {
     let f = fixture();
     let other_pki = qoltanba_testkit::pki::TestPki::new();
-    let sig = cms::sign_attached(&f.key(), b"x", &Default::default()).unwrap();
+    let sig = cms::sign_attached(&f.key(), b"x", &cms::CmsOptions::default()).unwrap();
     let rep = cms::verify(
         &sig,
         DetachedContent::None,
-        &VerifyOptions { trust_anchors: vec![other_pki.root.cert_der.clone()], now: None },
+        &VerifyOptions {
+            trust_anchors: vec![other_pki.root.cert_der.clone()],
+            now: None,
+        },
     )
     .unwrap();
     assert!(rep.valid, "math stays valid");
-    assert_eq!(rep.signers[0].chain.as_ref().unwrap().status, ChainStatus::Untrusted);
+    assert_eq!(
+        rep.signers[0].chain.as_ref().unwrap().status,
+        ChainStatus::Untrusted
+    );
 
     let rep = cms::verify(&sig, DetachedContent::None, &VerifyOptions::default()).unwrap();
-    assert_eq!(rep.signers[0].chain.as_ref().unwrap().status, ChainStatus::NotChecked);
+    assert_eq!(
+        rep.signers[0].chain.as_ref().unwrap().status,
+        ChainStatus::NotChecked
+    );
 }
 
 #[test]
 fn detached_without_content_is_a_clear_error() {
     let f = fixture();
-    let sig = cms::sign_detached(&f.key(), b"x", &Default::default()).unwrap();
+    let sig = cms::sign_detached(&f.key(), b"x", &cms::CmsOptions::default()).unwrap();
     let err = cms::verify(&sig, DetachedContent::None, &VerifyOptions::default()).unwrap_err();
     assert!(err.to_string().contains("content is needed"), "{err}");
 }
@@ -94,20 +114,35 @@ fn garbage_is_not_cms() {
 #[test]
 fn kalkan_rsa_sample_verifies_with_expired_chain() {
     let Some(dir) = shared_vectors() else { return };
-    let text = std::fs::read(dir.join("signed/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.cms")).unwrap();
+    let text =
+        std::fs::read(dir.join("signed/RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.cms"))
+            .unwrap();
     let sig = input::decode_binary(&text).unwrap();
     let ca = std::fs::read(dir.join("ca-test/nca_rsa_test.crt")).unwrap();
     let anchors = input::decode_certificates(&ca).unwrap();
-    let rep = cms::verify(&sig, DetachedContent::None, &VerifyOptions { trust_anchors: anchors, now: None })
-        .unwrap();
+    let rep = cms::verify(
+        &sig,
+        DetachedContent::None,
+        &VerifyOptions {
+            trust_anchors: anchors,
+            now: None,
+        },
+    )
+    .unwrap();
     assert!(rep.valid, "{rep:?}");
     assert!(rep.attached);
     let s = &rep.signers[0];
-    assert_eq!(s.certificate.as_ref().unwrap().iin.as_deref(), Some("123456789011"));
+    assert_eq!(
+        s.certificate.as_ref().unwrap().iin.as_deref(),
+        Some("123456789011")
+    );
     let chain = s.chain.as_ref().unwrap();
     assert_eq!(chain.status, ChainStatus::Trusted);
     // Checked at the signing time (2020-09-09), when the certificate was valid.
     assert_eq!(chain.validity, ValidityStatus::Valid);
     assert_eq!(s.signing_time.unwrap().year(), 2020);
-    assert_eq!(cms::attached_content(&sig).unwrap().as_deref(), Some(&b"asdasd"[..]));
+    assert_eq!(
+        cms::attached_content(&sig).unwrap().as_deref(),
+        Some(&b"asdasd"[..])
+    );
 }

@@ -7,11 +7,11 @@
 use qoltanba_testkit::p12::{self, Contents, Encoding, Protection};
 use qoltanba_testkit::pki::{LeafSpec, Lifetime, TestPki, Usage, roles};
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next() else {
         eprintln!("usage: mkpki DIR [PASSWORD]");
-        std::process::exit(2);
+        return std::process::ExitCode::from(2);
     };
     let password = args.next().unwrap_or_else(|| "Qwerty12".into());
     let dir = std::path::PathBuf::from(dir);
@@ -26,9 +26,18 @@ fn main() {
         ("ceo", LeafSpec::legal_entity(Usage::Sign, roles::CEO)),
         ("signer", LeafSpec::legal_entity(Usage::Sign, roles::SIGNER)),
         ("hr", LeafSpec::legal_entity(Usage::Sign, roles::HR)),
-        ("employee", LeafSpec::legal_entity(Usage::Auth, roles::EMPLOYEE)),
-        ("expired", LeafSpec::individual(Usage::Sign).with_lifetime(Lifetime::Expired)),
-        ("future", LeafSpec::individual(Usage::Sign).with_lifetime(Lifetime::NotYetValid)),
+        (
+            "employee",
+            LeafSpec::legal_entity(Usage::Auth, roles::EMPLOYEE),
+        ),
+        (
+            "expired",
+            LeafSpec::individual(Usage::Sign).with_lifetime(Lifetime::Expired),
+        ),
+        (
+            "future",
+            LeafSpec::individual(Usage::Sign).with_lifetime(Lifetime::NotYetValid),
+        ),
     ];
     for (label, spec) in specs {
         let leaf = pki.issue(&spec);
@@ -38,7 +47,13 @@ fn main() {
         println!("{}", path.display());
     }
     let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
-    let modern = p12::write(&Contents::of(&leaf), &password, Protection::ModernPbes2, Encoding::Der);
+    let modern = p12::write(
+        &Contents::of(&leaf),
+        &password,
+        Protection::ModernPbes2,
+        Encoding::Der,
+    );
     std::fs::write(dir.join("modern.p12"), modern).unwrap();
     println!("{}", dir.join("modern.p12").display());
+    std::process::ExitCode::SUCCESS
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing Qoltanba needs on Debian/Ubuntu. Idempotent: installs only
+# what is missing. Runs apt-get as root (directly, or through sudo when not root).
+set -euo pipefail
+
+# Debian packages the tests use as independent verifiers and tools.
+APT_PACKAGES=(
+  openssl        # `openssl cms -verify` / `pkcs12`: the independent CMS and PKCS#12 checker
+  pkg-config
+  build-essential
+  ca-certificates
+  bc             # bench/ scripts
+  time           # bench/ scripts: peak RSS
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The pinned toolchain (rust-toolchain.toml) with rustfmt and clippy.
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; install rustup first (https://rustup.rs)" >&2
+  exit 1
+fi
+cd "$(dirname "$0")/.."
+rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
