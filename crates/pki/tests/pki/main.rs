@@ -1,0 +1,136 @@
+//! Certificate details and chain checks on real NCA certificates (shared vectors) and on the
+//! generated test PKI.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use qoltanba_pki::chain::{self, ChainStatus};
+use qoltanba_pki::{CertificateDetails, KeyAlgorithm, KeyKind, Role, ValidityStatus};
+use qoltanba_testkit::pki::{LeafSpec, Lifetime, TestPki, Usage, roles};
+use qoltanba_testkit::shared_vectors;
+
+fn shared_cert(rel: &str) -> Option<Vec<u8>> {
+    let dir = shared_vectors()?;
+    let bytes = std::fs::read(dir.join(rel)).unwrap();
+    Some(if bytes.starts_with(b"-----") {
+        let text = String::from_utf8(bytes).unwrap();
+        let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap()
+    } else {
+        bytes
+    })
+}
+
+#[test]
+fn ceo_gost_certificate() {
+    let Some(der) = shared_cert("leaf-test/ceo_valid_sign_2004_gost.cer") else {
+        return;
+    };
+    let d = CertificateDetails::from_der(&der).unwrap();
+    assert_eq!(d.iin.as_deref(), Some("123456789011"));
+    assert_eq!(d.bin.as_deref(), Some("123456789021"));
+    assert_eq!(d.key_algorithm, KeyAlgorithm::Gost2004);
+    assert_eq!(d.key_kind, KeyKind::Sign);
+    assert!(d.roles.contains(&Role::Ceo) && d.roles.contains(&Role::LegalEntity));
+    assert_eq!(d.issuer_cn.as_deref(), Some("ҰКО 3.0 (GOST TEST)"));
+}
+
+#[test]
+fn rsa_auth_and_sign_certificates() {
+    let Some(auth) = shared_cert("leaf-test/individual_valid_sign_2004_rsa_auth.cer") else {
+        return;
+    };
+    let sign = shared_cert("leaf-test/individual_valid_sign_2004_rsa.cer").unwrap();
+    let a = CertificateDetails::from_der(&auth).unwrap();
+    let s = CertificateDetails::from_der(&sign).unwrap();
+    assert_eq!(a.key_kind, KeyKind::Auth);
+    assert_eq!(s.key_kind, KeyKind::Sign);
+    assert_eq!(a.key_algorithm, KeyAlgorithm::Rsa { bits: 2048 });
+    assert_eq!(s.roles, vec![Role::Individual]);
+    assert!(a.key_kind.can_authenticate() && !a.key_kind.can_sign());
+}
+
+#[test]
+fn gost2015_certificate_is_auth_and_sign() {
+    let Some(der) = shared_cert("leaf-test/gokalkan_gost2015_individual_sign.cer") else {
+        return;
+    };
+    let d = CertificateDetails::from_der(&der).unwrap();
+    assert_eq!(d.key_algorithm, KeyAlgorithm::Gost2015_512);
+    assert_eq!(d.key_kind, KeyKind::Both);
+}
+
+#[test]
+fn production_ca_chain_links_structurally_rsa() {
+    // The 2022 RSA intermediate chains to the 2020 RSA root (RDN orders differ by generation;
+    // names are compared structurally).
+    let Some(root) = shared_cert("ca-prod/root_rsa_2020.cer") else {
+        return;
+    };
+    let nca = shared_cert("ca-prod/nca_rsa_2022.cer").unwrap();
+    let at = time::macros::datetime!(2026-01-01 0:00 UTC);
+    let r = chain::check(&nca, &[], std::slice::from_ref(&root), at);
+    assert_eq!(r.status, ChainStatus::Trusted, "{r:?}");
+    assert_eq!(r.validity, ValidityStatus::Valid);
+    // The GOST chain cannot be checked until the GOST issue: reported, not "untrusted".
+    let groot = shared_cert("ca-prod/root_gost_2022.pem").unwrap();
+    let gnca = shared_cert("ca-prod/nca_gost_2022.pem").unwrap();
+    let r = chain::check(&gnca, &[], &[groot], at);
+    assert!(matches!(r.status, ChainStatus::Unsupported(_)), "{r:?}");
+}
+
+#[test]
+fn generated_profiles_read_back() {
+    let pki = TestPki::new();
+    for (role, want) in [
+        (roles::CEO, Role::Ceo),
+        (roles::SIGNER, Role::Signer),
+        (roles::FINANCE, Role::FinanceSigner),
+        (roles::HR, Role::Hr),
+        (roles::EMPLOYEE, Role::Employee),
+    ] {
+        let leaf = pki.issue(&LeafSpec::legal_entity(Usage::Sign, role));
+        let d = CertificateDetails::from_der(&leaf.cert_der).unwrap();
+        assert_eq!(d.roles, vec![Role::LegalEntity, want]);
+        assert_eq!(d.subject_key_id.as_deref(), Some(leaf.ski_hex.as_str()));
+        assert_eq!(
+            d.authority_key_id,
+            CertificateDetails::from_der(&pki.nca.cert_der)
+                .unwrap()
+                .subject_key_id
+        );
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let anchors = vec![pki.root.cert_der.clone()];
+    for (lifetime, want) in [
+        (Lifetime::Current, ValidityStatus::Valid),
+        (Lifetime::Expired, ValidityStatus::Expired),
+        (Lifetime::NotYetValid, ValidityStatus::NotYetValid),
+    ] {
+        let leaf = pki.issue(&LeafSpec::individual(Usage::Auth).with_lifetime(lifetime));
+        let d = CertificateDetails::from_der(&leaf.cert_der).unwrap();
+        assert_eq!(d.validity_at(now), want);
+        let r = chain::check(
+            &leaf.cert_der,
+            std::slice::from_ref(&pki.nca.cert_der),
+            &anchors,
+            now,
+        );
+        assert_eq!(r.status, ChainStatus::Trusted);
+        assert_eq!(r.validity, want);
+        assert_eq!(r.path.len(), 3);
+    }
+    // Another PKI's leaf does not chain to this root.
+    let other = TestPki::new().issue(&LeafSpec::individual(Usage::Sign));
+    let r = chain::check(
+        &other.cert_der,
+        std::slice::from_ref(&pki.nca.cert_der),
+        &anchors,
+        now,
+    );
+    assert_eq!(r.status, ChainStatus::Untrusted);
+}
+
+#[test]
+fn not_a_certificate() {
+    assert!(CertificateDetails::from_der(&[]).is_err());
+    assert!(CertificateDetails::from_der(&[0x30, 0x03, 1, 1, 1]).is_err());
+}
