@@ -9,6 +9,7 @@ pub(crate) struct Fixture {
     pub(crate) pki: TestPki,
     pub(crate) leaf: Issued,
     pub(crate) dir: tempfile::TempDir,
+    key_file: PathBuf,
 }
 
 pub(crate) fn fixture() -> &'static Fixture {
@@ -18,7 +19,14 @@ pub(crate) fn fixture() -> &'static Fixture {
         let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ca.pem"), pki.ca_bundle_pem()).unwrap();
-        Fixture { pki, leaf, dir }
+        // Written once: tests run in parallel and only read it.
+        let key_file = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
+        Fixture {
+            pki,
+            leaf,
+            dir,
+            key_file,
+        }
     })
 }
 
@@ -29,8 +37,7 @@ impl Fixture {
 
     /// The leaf's key as the product reads it: from an NCA-layout key file.
     pub(crate) fn key(&self) -> SoftwareKey {
-        let path = p12::write_nca_file(&self.leaf, "Qwerty12", self.dir.path());
-        pkcs12::open_file(&path, &Secret::new("Qwerty12".into()))
+        pkcs12::open_file(&self.key_file, &Secret::new("Qwerty12".into()))
             .unwrap()
             .keys
             .remove(0)
