@@ -6,6 +6,7 @@ set -euo pipefail
 # Debian packages the tests use as independent verifiers and tools.
 APT_PACKAGES=(
   openssl        # `openssl cms -verify` / `pkcs12`: the independent CMS and PKCS#12 checker
+  xmlsec1        # `xmlsec1 --verify` / `--sign`: the independent XMLDSig checker
   pkg-config
   build-essential
   ca-certificates

@@ -1,5 +1,6 @@
 //! Signature formats on top of the [`SigningKey`](qoltanba_keys::SigningKey) trait: CMS /
-//! CAdES-BES (attached, detached, hash-only) and verification of CMS made by anyone.
+//! CAdES-BES (attached, detached, hash-only), enveloped XMLDSig, and verification of both made
+//! by anyone.
 //!
 //! Formats never know where a key lives: a file key and a token key go through the same code.
 //! No I/O beyond the `Read`/`Write` the caller hands in; no sockets, no UI.
@@ -8,6 +9,7 @@
 pub mod cms;
 mod digest_alg;
 pub mod input;
+pub mod xml;
 
 pub use digest_alg::DigestAlgorithm;
 

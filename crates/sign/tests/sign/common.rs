@@ -19,6 +19,8 @@ pub(crate) fn fixture() -> &'static Fixture {
         let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ca.pem"), pki.ca_bundle_pem()).unwrap();
+        std::fs::write(dir.path().join("root.pem"), pki.root.cert_pem()).unwrap();
+        std::fs::write(dir.path().join("nca.pem"), pki.nca.cert_pem()).unwrap();
         // Written once: tests run in parallel and only read it.
         let key_file = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
         Fixture {
@@ -41,6 +43,14 @@ impl Fixture {
             .unwrap()
             .keys
             .remove(0)
+    }
+
+    /// Root and intermediate as separate PEM files (xmlsec1 wants one certificate per file).
+    pub(crate) fn trusted_pems(&self) -> [PathBuf; 2] {
+        [
+            self.dir.path().join("root.pem"),
+            self.dir.path().join("nca.pem"),
+        ]
     }
 
     pub(crate) fn anchors(&self) -> Vec<Vec<u8>> {

@@ -10,3 +10,4 @@
 mod common;
 mod make_cms;
 mod verify_cms;
+mod xml;

@@ -1,0 +1,232 @@
+//! Making enveloped signatures in Kalkan's shape.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bergshamra_c14n::C14nMode;
+use bergshamra_xml::nodeset::NodeSet;
+use qoltanba_keys::SigningKey;
+use uppsala::{Document, NodeId};
+
+use super::algorithms::{
+    C14N, C14N_WITH_COMMENTS, DSIG_NS, ENVELOPED, XmlSignatureAlgorithm, digest_uri,
+};
+use super::dom::{self, ID_ATTRS};
+use super::{XmlError, parse};
+
+/// What to sign.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Tbs<'a> {
+    /// The whole document: `Reference URI=""`.
+    #[default]
+    WholeDocument,
+    /// The element an XPath selects (NCALayer's `tbsElementXPath`); it must carry an `Id`.
+    XPath(&'a str),
+    /// The first element with this local name, referenced through the named ID attribute
+    /// (the legacy `signXmlByElementId`).
+    ElementId {
+        /// Local name of the element.
+        element: &'a str,
+        /// Name of its ID attribute.
+        id_attr: &'a str,
+    },
+}
+
+/// Where the `ds:Signature` goes (as the last child).
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Parent<'a> {
+    /// The document element.
+    #[default]
+    DocumentElement,
+    /// The element an XPath selects (`signatureParentElementXPath`).
+    XPath(&'a str),
+    /// The first element with this local name (legacy API).
+    ElementName(&'a str),
+}
+
+/// Options for [`sign`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct XmlSignOptions<'a> {
+    /// What to sign.
+    pub tbs: Tbs<'a>,
+    /// Where to put the signature.
+    pub parent: Parent<'a>,
+}
+
+/// Stands for the SignatureValue until it is known. NUL cannot occur in XML text, so the marker
+/// cannot collide with anything in a parsed document.
+const MARK: &str = "\u{0}SIGNATURE-VALUE\u{0}";
+
+fn wrap76(b64: &str) -> String {
+    let mut out = String::with_capacity(b64.len() + b64.len() / 76 + 1);
+    for (i, chunk) in b64.as_bytes().chunks(76).enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+    }
+    out
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
+}
+
+/// Signs one document. Returns the signed document text.
+pub fn sign(
+    key: &dyn SigningKey,
+    xml: &str,
+    opts: &XmlSignOptions<'_>,
+) -> Result<String, XmlError> {
+    let key_alg = key.default_signature_algorithm()?;
+    let method = XmlSignatureAlgorithm::for_key(key_alg)
+        .ok_or_else(|| XmlError::Unsupported(format!("XML signatures with {key_alg:?}")))?;
+    let digest_alg = method
+        .digest
+        .ok_or_else(|| XmlError::Unsupported(format!("XML signatures with {key_alg:?} (GOST)")))?;
+
+    let mut doc = parse(xml)?;
+    let (uri, tbs_set) = reference_of(&mut doc, opts.tbs)?;
+    let parent = match opts.parent {
+        Parent::DocumentElement => doc
+            .document_element()
+            .ok_or_else(|| XmlError::Malformed("no document element".into()))?,
+        Parent::XPath(x) if x.trim().is_empty() => doc
+            .document_element()
+            .ok_or_else(|| XmlError::Malformed("no document element".into()))?,
+        Parent::XPath(x) => dom::select_one(&mut doc, x)?,
+        Parent::ElementName(n) => dom::element_by_name(&doc, n)?,
+    };
+    // The Signature does not exist yet, so the enveloped transform has nothing to remove: the
+    // digest over the document as it is equals the digest a verifier computes afterwards.
+    let digest = digest_alg.digest(&dom::c14n(
+        &doc,
+        C14nMode::InclusiveWithComments,
+        &tbs_set,
+        &[],
+    )?);
+    let (insert_at, empty_tag) = insertion_point(&doc, parent)?;
+
+    let signed_info = format!(
+        "<ds:SignedInfo>\n\
+         <ds:CanonicalizationMethod Algorithm=\"{C14N}\"/>\n\
+         <ds:SignatureMethod Algorithm=\"{}\"/>\n\
+         <ds:Reference URI=\"{}\">\n\
+         <ds:Transforms>\n\
+         <ds:Transform Algorithm=\"{ENVELOPED}\"/>\n\
+         <ds:Transform Algorithm=\"{C14N_WITH_COMMENTS}\"/>\n\
+         </ds:Transforms>\n\
+         <ds:DigestMethod Algorithm=\"{}\"/>\n\
+         <ds:DigestValue>{}</ds:DigestValue>\n\
+         </ds:Reference>\n\
+         </ds:SignedInfo>",
+        method.uri,
+        escape_attr(&uri),
+        digest_uri(digest_alg),
+        STANDARD.encode(&digest),
+    );
+    let cert = wrap76(&STANDARD.encode(key.certificate_der()));
+    let signature = format!(
+        "<ds:Signature xmlns:ds=\"{DSIG_NS}\">\n{signed_info}\n<ds:SignatureValue>\n{MARK}\n</ds:SignatureValue>\n\
+         <ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>\n{cert}\n</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n\
+         </ds:Signature>"
+    );
+    // Parse a copy with an empty SignatureValue to canonicalize SignedInfo in its final context.
+    let mut out = String::with_capacity(xml.len() + signature.len() + 512);
+    out.push_str(&xml[..insert_at]);
+    let sig_start = if let Some(name) = &empty_tag {
+        // `<a/>` becomes `<a>` + signature + `</a>`.
+        out.push('>');
+        out.push_str(&signature);
+        out.push_str("</");
+        out.push_str(name);
+        out.push('>');
+        out.push_str(&xml[insert_at + 2..]);
+        insert_at + 1
+    } else {
+        out.push_str(&signature);
+        out.push_str(&xml[insert_at..]);
+        insert_at
+    };
+    let probe = out.replace(MARK, "");
+    let signed_doc = parse(&probe)?;
+    let sig_el = dom::signatures(&signed_doc)
+        .into_iter()
+        .find(|s| {
+            signed_doc
+                .node_range(*s)
+                .is_some_and(|r| r.start == sig_start)
+        })
+        .ok_or_else(|| XmlError::BadSignature("inserted signature not found".into()))?;
+    let si = dom::dsig_child(&signed_doc, sig_el, "SignedInfo")
+        .ok_or_else(|| XmlError::BadSignature("SignedInfo".into()))?;
+    let si_bytes = dom::c14n(
+        &signed_doc,
+        C14nMode::Inclusive,
+        &NodeSet::tree_without_comments(si, &signed_doc),
+        &[],
+    )?;
+    let value = key.sign(key_alg, &si_bytes)?;
+    Ok(out.replace(MARK, &wrap76(&STANDARD.encode(value))))
+}
+
+/// Signs several documents with one key (NCALayer's `signXmls`); stops at the first failure.
+pub fn sign_many(
+    key: &dyn SigningKey,
+    docs: &[&str],
+    opts: &XmlSignOptions<'_>,
+) -> Result<Vec<String>, XmlError> {
+    docs.iter().map(|d| sign(key, d, opts)).collect()
+}
+
+/// The Reference URI and the node set it covers.
+fn reference_of(doc: &mut Document<'_>, tbs: Tbs<'_>) -> Result<(String, NodeSet), XmlError> {
+    let (element, id_attrs): (NodeId, Vec<&str>) = match tbs {
+        Tbs::WholeDocument => return Ok((String::new(), NodeSet::all_without_comments(doc))),
+        Tbs::XPath(x) if x.trim().is_empty() => {
+            return Ok((String::new(), NodeSet::all_without_comments(doc)));
+        }
+        Tbs::XPath(x) => (dom::select_one(doc, x)?, ID_ATTRS.to_vec()),
+        Tbs::ElementId { element, id_attr } => (dom::element_by_name(doc, element)?, vec![id_attr]),
+    };
+    let e = doc
+        .element(element)
+        .ok_or_else(|| XmlError::XPath("not an element".into()))?;
+    let id = e
+        .attributes
+        .iter()
+        .find(|a| id_attrs.contains(&&*a.name.local_name))
+        .map(|a| a.value.to_string())
+        .ok_or_else(|| XmlError::NoId(id_attrs.join("/")))?;
+    // The verifier resolves the ID by attribute value: it must be unique.
+    dom::element_by_id(doc, &id, id_attrs.first().copied())?;
+    Ok((
+        format!("#{id}"),
+        NodeSet::tree_without_comments(element, doc),
+    ))
+}
+
+/// Where in the text the Signature goes: before the parent's end tag. For an empty-element tag
+/// (`<a/>`) it is the offset of `/>`, returned with the element's name for the new end tag.
+fn insertion_point(
+    doc: &Document<'_>,
+    parent: NodeId,
+) -> Result<(usize, Option<String>), XmlError> {
+    let range = doc
+        .node_range(parent)
+        .ok_or_else(|| XmlError::Malformed("element position unknown".into()))?;
+    let src = doc.input_text();
+    let element_text = &src[range.clone()];
+    let name = doc
+        .element(parent)
+        .map(|e| e.name.prefixed_name().into_owned())
+        .unwrap_or_default();
+    if element_text.ends_with("/>") {
+        return Ok((range.end - 2, Some(name)));
+    }
+    let end_tag_start = element_text
+        .rfind("</")
+        .ok_or_else(|| XmlError::Malformed("end tag not found".into()))?;
+    Ok((range.start + end_tag_start, None))
+}

@@ -1,0 +1,329 @@
+//! XML signatures: every signature made here is verified by `xmlsec1` against the test CA; our
+//! verifier is checked on Kalkan's samples and on xmlsec1's own signatures; hostile XML is
+//! refused.
+
+use std::path::Path;
+
+use qoltanba_pki::ValidityStatus;
+use qoltanba_pki::chain::ChainStatus;
+use qoltanba_sign::input;
+use qoltanba_sign::xml::{self, Parent, Tbs, XmlError, XmlSignOptions, XmlVerifyOptions};
+use qoltanba_testkit::{shared_vectors, xmlsec};
+
+use crate::common::{fixture, write};
+
+/// A form with everything C14N can get wrong: declaration, PI, comments, namespaces (default
+/// and prefixed), attributes in odd order with entities, CDATA, character references, Kazakh and
+/// Russian text, whitespace.
+const FORM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<?portal version="2"?>
+<!-- өтініш / заявление -->
+<request xmlns="urn:egov:form" xmlns:b="urn:egov:b" z="last" a="first &amp; &lt;tag&gt;" Id="req-1">
+  <b:applicant iin="123456789011">Тестов Тест Тестович — ТОО «Сәлем»</b:applicant>
+  <!-- a comment inside -->
+  <text><![CDATA[x < y && "quoted"]]> &#1178;&#x04D8; tab	end</text>
+  <data  b:attr='single "quotes"'   >  spaced  </data>
+  <empty/>
+  <nested><level2><level3 Id="inner-7">deep</level3></level2></nested>
+</request>
+"#;
+
+fn verify_in_xmlsec(signed: &str, id_attr: Option<(&str, &str)>) {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "signed.xml", signed.as_bytes());
+    let [root, nca] = f.trusted_pems();
+    let r = xmlsec::verify(&p, &[root.as_path(), nca.as_path()], id_attr);
+    assert!(
+        r.ok,
+        "xmlsec1 rejected our signature: {}\n{signed}",
+        r.output
+    );
+}
+
+fn verify_ours(signed: &str, id_attr: Option<&str>) -> xml::XmlVerifyReport {
+    let f = fixture();
+    let opts = XmlVerifyOptions {
+        trust_anchors: f.anchors(),
+        now: None,
+        id_attr: id_attr.map(str::to_owned),
+    };
+    xml::verify(signed, &opts).unwrap()
+}
+
+#[test]
+fn whole_document_signature_verifies_in_xmlsec_and_keeps_the_text() {
+    let key = fixture().key();
+    let signed = xml::sign(&key, FORM, &XmlSignOptions::default()).unwrap();
+    verify_in_xmlsec(&signed, None);
+    let rep = verify_ours(&signed, None);
+    assert!(rep.valid, "{rep:?}");
+    assert_eq!(
+        rep.signatures[0].chain.as_ref().unwrap().status,
+        ChainStatus::Trusted
+    );
+    // The document's own text survives byte for byte around the inserted signature.
+    let at = signed.find("<ds:Signature").unwrap();
+    assert_eq!(&signed[..at], &FORM[..at]);
+    let end = signed.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    assert_eq!(&signed[end..], &FORM[at..]);
+    // Kalkan's shape.
+    for want in [
+        "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">",
+        "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>",
+        "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/>",
+        "<ds:Reference URI=\"\">",
+        "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>\n<ds:Transform Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments\"/>",
+        "<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>",
+        "<ds:X509Certificate>\nMII",
+    ] {
+        assert!(signed.contains(want), "missing {want}");
+    }
+}
+
+#[test]
+fn signature_under_a_nested_parent_and_a_referenced_element() {
+    let key = fixture().key();
+    // Signature placed deep inside, whole document signed.
+    let opts = XmlSignOptions {
+        tbs: Tbs::WholeDocument,
+        parent: Parent::XPath("//*[local-name()='level2']"),
+    };
+    let signed = xml::sign(&key, FORM, &opts).unwrap();
+    assert!(signed.contains("<level3 Id=\"inner-7\">deep</level3><ds:Signature"));
+    verify_in_xmlsec(&signed, None);
+    assert!(verify_ours(&signed, None).valid);
+
+    // One element signed by XPath (URI="#inner-7"), signature in another element.
+    let opts = XmlSignOptions {
+        tbs: Tbs::XPath("//*[@Id='inner-7']"),
+        parent: Parent::XPath("/*[local-name()='request']/*[local-name()='data']"),
+    };
+    let signed = xml::sign(&key, FORM, &opts).unwrap();
+    assert!(signed.contains("<ds:Reference URI=\"#inner-7\">"));
+    verify_in_xmlsec(&signed, Some(("Id", "level3")));
+    assert!(verify_ours(&signed, None).valid);
+
+    // Prefixed XPath with the document's own prefixes.
+    let opts = XmlSignOptions {
+        tbs: Tbs::WholeDocument,
+        parent: Parent::XPath("//b:applicant"),
+    };
+    let signed = xml::sign(&key, FORM, &opts).unwrap();
+    verify_in_xmlsec(&signed, None);
+}
+
+#[test]
+fn legacy_sign_by_element_id_and_empty_parent() {
+    let key = fixture().key();
+    let doc = r#"<root><doc uid="d1">Құжат</doc><sigs/></root>"#;
+    let opts = XmlSignOptions {
+        tbs: Tbs::ElementId {
+            element: "doc",
+            id_attr: "uid",
+        },
+        parent: Parent::ElementName("sigs"),
+    };
+    let signed = xml::sign(&key, doc, &opts).unwrap();
+    assert!(signed.starts_with("<root><doc uid=\"d1\">Құжат</doc><sigs><ds:Signature"));
+    assert!(signed.ends_with("</ds:Signature></sigs></root>"));
+    verify_in_xmlsec(&signed, Some(("uid", "doc")));
+    assert!(verify_ours(&signed, Some("uid")).valid);
+    // Without telling the verifier which attribute is the ID, the reference cannot resolve.
+    assert!(!verify_ours(&signed, None).valid);
+}
+
+#[test]
+fn many_documents_with_one_key() {
+    let key = fixture().key();
+    let docs = [
+        "<a>1</a>",
+        "<b xmlns=\"urn:x\">2</b>",
+        "<?xml version=\"1.0\"?>\n<c/>",
+    ];
+    let signed = xml::sign_many(&key, &docs, &XmlSignOptions::default()).unwrap();
+    assert_eq!(signed.len(), 3);
+    for s in &signed {
+        verify_in_xmlsec(s, None);
+    }
+    assert!(signed[2].starts_with("<?xml version=\"1.0\"?>\n<c><ds:Signature"));
+}
+
+#[test]
+fn changes_outside_and_inside_the_signature_are_caught() {
+    let key = fixture().key();
+    let signed = xml::sign(&key, FORM, &XmlSignOptions::default()).unwrap();
+    // Outside: one character of the content.
+    let outside = signed.replacen("spaced", "spaceD", 1);
+    let rep = verify_ours(&outside, None);
+    assert!(!rep.valid);
+    assert!(!rep.signatures[0].references[0].digest_matches);
+    // The independent verifier agrees (so the positive xmlsec1 checks above can fail).
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "tampered.xml", outside.as_bytes());
+    let [root, nca] = f.trusted_pems();
+    assert!(!xmlsec::verify(&p, &[root.as_path(), nca.as_path()], None).ok);
+    // And a certificate from another CA is not trusted by xmlsec1.
+    let other = qoltanba_testkit::pki::TestPki::new();
+    let other_root = write(dir.path(), "other.pem", other.root.cert_pem().as_bytes());
+    let p = write(dir.path(), "good.xml", signed.as_bytes());
+    assert!(!xmlsec::verify(&p, &[other_root.as_path()], None).ok);
+    // Inside: one character of SignedInfo (the digest value) and of SignatureValue.
+    let dv = signed.find("<ds:DigestValue>").unwrap() + "<ds:DigestValue>".len();
+    let mut inside = signed.clone().into_bytes();
+    inside[dv] = if inside[dv] == b'A' { b'B' } else { b'A' };
+    assert!(!verify_ours(std::str::from_utf8(&inside).unwrap(), None).valid);
+    let sv = signed.find("<ds:SignatureValue>\n").unwrap() + "<ds:SignatureValue>\n".len();
+    let mut inside = signed.clone().into_bytes();
+    inside[sv + 5] = if inside[sv + 5] == b'A' { b'B' } else { b'A' };
+    let rep = verify_ours(std::str::from_utf8(&inside).unwrap(), None);
+    assert!(!rep.valid);
+    assert!(!rep.signatures[0].signature_matches);
+    // A comment added outside: comments are not signed with URI="" (XMLDSig §4.3.3.3).
+    let commented = signed.replacen("<empty/>", "<empty/><!-- added -->", 1);
+    assert!(verify_ours(&commented, None).valid);
+}
+
+#[test]
+fn xmlsec_made_signatures_verify() {
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let key = write(dir.path(), "k.pem", f.leaf.key_pem().as_bytes());
+    let cert = write(dir.path(), "c.pem", f.leaf.cert_pem().as_bytes());
+    // Exclusive C14N with comments in SignedInfo, rsa-sha256, inclusive C14N transform.
+    let template = r#"<?xml version="1.0" encoding="UTF-8"?>
+<doc xmlns="urn:t" xmlns:unused="urn:u"><item>Мәтін</item><!-- c --><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature></doc>"#;
+    let t = write(dir.path(), "t.xml", template.as_bytes());
+    let out = dir.path().join("o.xml");
+    let r = xmlsec::sign(&t, &key, &cert, &out);
+    assert!(r.ok, "{}", r.output);
+    let signed = std::fs::read_to_string(&out).unwrap();
+    let rep = verify_ours(&signed, None);
+    assert!(rep.valid, "{rep:?}\n{signed}");
+    assert!(!verify_ours(&signed.replace("Мәтін", "Мәтiн"), None).valid);
+}
+
+fn shared_xml(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join("signed").join(name)).unwrap()
+}
+
+#[test]
+fn kalkan_samples() {
+    let Some(dir) = shared_vectors() else { return };
+    let ca =
+        input::decode_certificates(&std::fs::read(dir.join("ca-test/nca_rsa_test.crt")).unwrap())
+            .unwrap();
+    let opts = XmlVerifyOptions {
+        trust_anchors: ca,
+        now: None,
+        id_attr: None,
+    };
+    for name in [
+        "RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.xml",
+        "AUTH_RSA256_b2c70a9ff7a5dc59de0ccc3c0ddde3437cc1f12d.xml",
+    ] {
+        let text = shared_xml(&dir, name);
+        let rep = xml::verify(&text, &opts).unwrap();
+        assert!(rep.valid, "{name}: {rep:?}");
+        let s = &rep.signatures[0];
+        assert_eq!(
+            s.certificate.as_ref().unwrap().iin.as_deref(),
+            Some("123456789011")
+        );
+        let chain = s.chain.as_ref().unwrap();
+        assert_eq!(chain.status, ChainStatus::Trusted);
+        assert_eq!(
+            chain.validity,
+            ValidityStatus::Expired,
+            "checked now; the test certificates expired"
+        );
+        // One character changed in the signed content.
+        let tampered = text.replacen("NCANode", "NCANodf", 1);
+        assert!(!xml::verify(&tampered, &opts).unwrap().valid, "{name}");
+    }
+    // GOST: recognised, reported as not checkable yet (never as valid).
+    let rep = xml::verify(
+        &shared_xml(
+            &dir,
+            "GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.xml",
+        ),
+        &opts,
+    )
+    .unwrap();
+    assert!(!rep.valid);
+    assert!(
+        rep.signatures[0]
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("unsupported"),
+        "{rep:?}"
+    );
+}
+
+#[test]
+fn hostile_xml_is_refused_quickly() {
+    let key = fixture().key();
+    let xxe =
+        r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#;
+    let laughs = r#"<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">]><l>&g;</l>"#;
+    let external = r#"<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://example.invalid/r.dtd"><r/>"#;
+    for (name, doc) in [
+        ("xxe", xxe),
+        ("billion laughs", laughs),
+        ("external DTD", external),
+    ] {
+        let err = xml::sign(&key, doc, &XmlSignOptions::default()).unwrap_err();
+        assert!(matches!(err, XmlError::Dtd), "{name}: {err:?}");
+        assert!(
+            matches!(
+                xml::verify(doc, &XmlVerifyOptions::default()),
+                Err(XmlError::Dtd)
+            ),
+            "{name}"
+        );
+        assert!(err.to_string().contains("DTD"));
+    }
+    let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
+    let err = xml::sign(&key, &deep, &XmlSignOptions::default()).unwrap_err();
+    assert!(matches!(err, XmlError::TooDeep), "{err:?}");
+    // An undefined entity without any DTD.
+    assert!(matches!(
+        xml::sign(&key, "<r>&nope;</r>", &XmlSignOptions::default()),
+        Err(XmlError::Malformed(_))
+    ));
+    for bad in ["", "<a>", "<a></b>", "not xml", "<a x='1' x='2'/>"] {
+        let err = xml::sign(&key, bad, &XmlSignOptions::default()).unwrap_err();
+        assert!(matches!(err, XmlError::Malformed(_)), "{bad:?}: {err:?}");
+    }
+    assert!(matches!(
+        xml::verify("<a/>", &XmlVerifyOptions::default()),
+        Err(XmlError::NoSignature)
+    ));
+    // XPaths that select nothing or several elements.
+    let opts = XmlSignOptions {
+        tbs: Tbs::WholeDocument,
+        parent: Parent::XPath("//missing"),
+    };
+    assert!(matches!(
+        xml::sign(&key, FORM, &opts),
+        Err(XmlError::XPath(_))
+    ));
+    let opts = XmlSignOptions {
+        tbs: Tbs::XPath("//*[local-name()='data']"),
+        parent: Parent::DocumentElement,
+    };
+    assert!(matches!(
+        xml::sign(&key, FORM, &opts),
+        Err(XmlError::NoId(_))
+    ));
+    let opts = XmlSignOptions {
+        tbs: Tbs::WholeDocument,
+        parent: Parent::XPath("//*["),
+    };
+    assert!(matches!(
+        xml::sign(&key, FORM, &opts),
+        Err(XmlError::XPath(_))
+    ));
+}
