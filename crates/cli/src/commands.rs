@@ -11,6 +11,7 @@ use qoltanba_keys::{SigningKey, SoftwareKey, pkcs12};
 use qoltanba_pki::{CertificateDetails, Lang};
 use qoltanba_sign::cms::{self, CmsOptions, DetachedContent, VerifyOptions};
 use qoltanba_sign::input;
+use qoltanba_sign::xml::{self, Parent, Tbs, XmlSignOptions, XmlVerifyOptions};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
@@ -147,18 +148,7 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
     let opts = CmsOptions::default();
     let open_input =
         || File::open(a.input).with_context(|| format!("cannot read {}", a.input.display()));
-    let tmp = PathBuf::from(format!("{}.partial", a.output.display()));
-    let write = |f: &mut dyn FnMut(&mut BufWriter<File>) -> Result<()>| -> Result<()> {
-        let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-        let mut w = BufWriter::new(file);
-        let r = f(&mut w).and_then(|()| w.flush().map_err(Into::into));
-        if r.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-            return r;
-        }
-        std::fs::rename(&tmp, a.output)
-            .with_context(|| format!("cannot write {}", a.output.display()))
-    };
+    let write = |f: &mut dyn FnMut(&mut BufWriter<File>) -> Result<()>| write_output(a.output, f);
 
     if a.hash {
         let digest =
@@ -199,6 +189,34 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes `output` through a `.partial` file renamed at the end, so that a failure never leaves
+/// a truncated signature behind.
+fn write_output(
+    output: &Path,
+    f: &mut dyn FnMut(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
+    let tmp = PathBuf::from(format!("{}.partial", output.display()));
+    let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut w = BufWriter::new(file);
+    let r = f(&mut w).and_then(|()| w.flush().map_err(Into::into));
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return r;
+    }
+    std::fs::rename(&tmp, output).with_context(|| format!("cannot write {}", output.display()))
+}
+
+fn load_anchors(trust: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
+    let mut anchors = Vec::new();
+    for t in trust {
+        let bytes = std::fs::read(t).with_context(|| format!("cannot read {}", t.display()))?;
+        anchors.extend(
+            input::decode_certificates(&bytes).map_err(|e| anyhow!("{}: {e}", t.display()))?,
+        );
+    }
+    Ok(anchors)
+}
+
 /// `qoltanba verify cms`.
 pub(crate) fn verify_cms(
     sig: &Path,
@@ -208,13 +226,7 @@ pub(crate) fn verify_cms(
 ) -> Result<ExitCode> {
     let raw = std::fs::read(sig).with_context(|| format!("cannot read {}", sig.display()))?;
     let der = input::decode_binary(&raw).map_err(|e| anyhow!("{}: {e}", sig.display()))?;
-    let mut anchors = Vec::new();
-    for t in trust {
-        let bytes = std::fs::read(t).with_context(|| format!("cannot read {}", t.display()))?;
-        anchors.extend(
-            input::decode_certificates(&bytes).map_err(|e| anyhow!("{}: {e}", t.display()))?,
-        );
-    }
+    let anchors = load_anchors(trust)?;
     let opts = VerifyOptions {
         trust_anchors: anchors,
         now: None,
@@ -255,39 +267,138 @@ pub(crate) fn verify_cms(
         );
         for (i, s) in report.signers.iter().enumerate() {
             println!("Signer {}:", i + 1);
-            if let Some(d) = &s.certificate {
-                println!(
-                    "  Name:     {}",
-                    d.full_name
-                        .clone()
-                        .or_else(|| d.subject_cn.clone())
-                        .unwrap_or_default()
-                );
-                if let Some(iin) = &d.iin {
-                    println!("  IIN:      {iin}");
-                }
-                if let Some(bin) = &d.bin {
-                    println!("  BIN:      {bin}");
-                }
-            }
-            if let Some(t) = s.signing_time {
-                println!("  Signed:   {}", rfc3339(t));
-            }
-            println!(
-                "  Math:     {}",
-                if s.signature_valid {
-                    "valid"
-                } else {
-                    "INVALID"
-                }
+            print_signer(
+                s.certificate.as_ref(),
+                s.signing_time,
+                s.signature_valid,
+                s.problem.as_deref(),
+                s.chain.as_ref(),
             );
-            if let Some(p) = &s.problem {
-                println!("  Problem:  {p}");
-            }
-            if let Some(c) = &s.chain {
-                println!("  Chain:    {:?}", c.status);
-                println!("  Validity: {:?} at {}", c.validity, rfc3339(c.checked_at));
-            }
+        }
+    }
+    Ok(if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Human-readable lines about one signer (CMS and XML alike).
+fn print_signer(
+    cert: Option<&CertificateDetails>,
+    signing_time: Option<time::OffsetDateTime>,
+    valid: bool,
+    problem: Option<&str>,
+    chain: Option<&qoltanba_pki::chain::ChainReport>,
+) {
+    if let Some(d) = cert {
+        println!(
+            "  Name:     {}",
+            d.full_name
+                .clone()
+                .or_else(|| d.subject_cn.clone())
+                .unwrap_or_default()
+        );
+        if let Some(iin) = &d.iin {
+            println!("  IIN:      {iin}");
+        }
+        if let Some(bin) = &d.bin {
+            println!("  BIN:      {bin}");
+        }
+    }
+    if let Some(t) = signing_time {
+        println!("  Signed:   {}", rfc3339(t));
+    }
+    println!("  Math:     {}", if valid { "valid" } else { "INVALID" });
+    if let Some(p) = problem {
+        println!("  Problem:  {p}");
+    }
+    if let Some(c) = chain {
+        println!("  Chain:    {:?}", c.status);
+        println!("  Validity: {:?} at {}", c.validity, rfc3339(c.checked_at));
+    }
+}
+
+/// Arguments of `qoltanba sign xml`.
+pub(crate) struct SignXml<'a> {
+    pub(crate) key: &'a Path,
+    pub(crate) password_env: Option<&'a str>,
+    pub(crate) tbs_xpath: Option<&'a str>,
+    pub(crate) parent_xpath: Option<&'a str>,
+    pub(crate) input: &'a Path,
+    pub(crate) output: &'a Path,
+}
+
+fn read_xml(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(xml::text(&bytes)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?
+        .to_owned())
+}
+
+/// `qoltanba sign xml`.
+pub(crate) fn sign_xml(a: &SignXml<'_>) -> Result<ExitCode> {
+    let doc = read_xml(a.input)?;
+    let key = open_key(a.key, a.password_env)?;
+    let opts = XmlSignOptions {
+        tbs: a.tbs_xpath.map_or(Tbs::WholeDocument, Tbs::XPath),
+        parent: a
+            .parent_xpath
+            .map_or(Parent::DocumentElement, Parent::XPath),
+    };
+    let signed = xml::sign(&key, &doc, &opts)
+        .with_context(|| format!("cannot sign {}", a.input.display()))?;
+    write_output(a.output, &mut |w| Ok(w.write_all(signed.as_bytes())?))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `qoltanba verify xml`.
+pub(crate) fn verify_xml(
+    file: &Path,
+    trust: &[PathBuf],
+    id_attr: Option<String>,
+    json: bool,
+) -> Result<ExitCode> {
+    let doc = read_xml(file)?;
+    let opts = XmlVerifyOptions {
+        trust_anchors: load_anchors(trust)?,
+        now: None,
+        id_attr,
+    };
+    let report =
+        xml::verify(&doc, &opts).with_context(|| format!("cannot verify {}", file.display()))?;
+    if json {
+        let signatures: Vec<Value> = report
+            .signatures
+            .iter()
+            .map(|s| {
+                json!({
+                    "signature_valid": s.signature_valid,
+                    "signature_matches": s.signature_matches,
+                    "signature_method": s.signature_method,
+                    "references": s.references,
+                    "problem": s.problem,
+                    "certificate": s.certificate.as_ref().map(details_json),
+                    "chain": s.chain,
+                })
+            })
+            .collect();
+        let v = json!({ "valid": report.valid, "signatures": signatures });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "Document: {}",
+            if report.valid { "VALID" } else { "INVALID" }
+        );
+        for (i, s) in report.signatures.iter().enumerate() {
+            println!("Signature {}:", i + 1);
+            print_signer(
+                s.certificate.as_ref(),
+                None,
+                s.signature_valid,
+                s.problem.as_deref(),
+                s.chain.as_ref(),
+            );
         }
     }
     Ok(if report.valid {

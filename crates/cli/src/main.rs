@@ -4,6 +4,8 @@
 //! qoltanba keys info FILE [--password-env VAR] [--json]
 //! qoltanba sign cms --key FILE [--password-env VAR] [--attached] [--hash] IN -o OUT
 //! qoltanba verify cms SIG [--content FILE] [--trust PEM]... [--json]
+//! qoltanba sign xml --key FILE [--password-env VAR] [--tbs-xpath X] [--parent-xpath X] IN -o OUT
+//! qoltanba verify xml FILE [--trust PEM]... [--id-attr NAME] [--json]
 //! ```
 //! Passwords come from the named environment variable or from the terminal without echo, never
 //! from the command line. Exit codes: 0 success (for `verify`: mathematically valid), 1 the
@@ -81,6 +83,25 @@ enum SignCommand {
         #[arg(short, long, value_name = "OUT")]
         output: PathBuf,
     },
+    /// Enveloped XMLDSig, as portals and NCALayer's signXml make it.
+    Xml {
+        /// The key container (.p12).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Sign only the element this XPath selects (it needs an Id attribute).
+        #[arg(long, value_name = "X")]
+        tbs_xpath: Option<String>,
+        /// Put the signature into the element this XPath selects (default: the root).
+        #[arg(long, value_name = "X")]
+        parent_xpath: Option<String>,
+        /// The XML document (UTF-8).
+        input: PathBuf,
+        /// Where to write the signed document.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +116,20 @@ enum VerifyCommand {
         /// Trust anchors (PEM or DER certificates); repeatable.
         #[arg(long, value_name = "PEM")]
         trust: Vec<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify the enveloped XML signatures in a document.
+    Xml {
+        /// The signed XML document.
+        file: PathBuf,
+        /// Trust anchors (PEM or DER certificates); repeatable.
+        #[arg(long, value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// An extra attribute name that holds element IDs (besides Id, ID, id).
+        #[arg(long, value_name = "NAME")]
+        id_attr: Option<String>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -130,6 +165,27 @@ fn main() -> ExitCode {
             trust,
             json,
         }) => commands::verify_cms(&sig, content.as_deref(), &trust, json),
+        Command::Sign(SignCommand::Xml {
+            key,
+            password,
+            tbs_xpath,
+            parent_xpath,
+            input,
+            output,
+        }) => commands::sign_xml(&commands::SignXml {
+            key: &key,
+            password_env: password.password_env.as_deref(),
+            tbs_xpath: tbs_xpath.as_deref(),
+            parent_xpath: parent_xpath.as_deref(),
+            input: &input,
+            output: &output,
+        }),
+        Command::Verify(VerifyCommand::Xml {
+            file,
+            trust,
+            id_attr,
+            json,
+        }) => commands::verify_xml(&file, &trust, id_attr, json),
     };
     match result {
         Ok(code) => code,

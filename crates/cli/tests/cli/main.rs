@@ -16,9 +16,10 @@ use serde_json::Value;
 
 mod bad_input;
 mod sign_verify;
+mod xml;
 
 struct Fx {
-    _pki: TestPki,
+    pki: TestPki,
     leaf: Issued,
     _dir: tempfile::TempDir,
     key_file: PathBuf,
@@ -35,13 +36,22 @@ fn fx() -> &'static Fx {
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, pki.ca_bundle_pem()).unwrap();
         Fx {
-            _pki: pki,
+            pki,
             leaf,
             _dir: dir,
             key_file,
             ca,
         }
     })
+}
+
+impl Fx {
+    fn pki_root_pem(&self) -> String {
+        self.pki.root.cert_pem()
+    }
+    fn pki_nca_pem(&self) -> String {
+        self.pki.nca.cert_pem()
+    }
 }
 
 fn qoltanba(args: &[&str], password: Option<&str>) -> Output {
