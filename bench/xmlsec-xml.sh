@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Times `xmlsec1 --sign` / `--verify` and `qoltanba sign xml` / `verify xml` (whole processes)
+# on a 10 KiB and a 10 MiB form; the in-process figures are `cargo bench -p qoltanba-sign --bench xml`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p qoltanba -p qoltanba-testkit --bin qoltanba --bin mkpki
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+./target/release/mkpki "$work/pki" Qwerty12 >/dev/null
+key=$(ls "$work"/pki/individual/RSA256_*.p12)
+openssl pkcs12 -legacy -in "$key" -passin pass:Qwerty12 -nodes -nocerts -out "$work/key.pem" 2>/dev/null
+openssl pkcs12 -legacy -in "$key" -passin pass:Qwerty12 -nokeys -clcerts -out "$work/cert.pem" 2>/dev/null
+export QPW=Qwerty12
+
+make_form() { # size file
+  python3 - "$1" "$2" <<'PY'
+import sys
+size, out = int(sys.argv[1]), sys.argv[2]
+parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<form xmlns="urn:egov:form">\n']
+n, i = len(parts[0].encode()), 0
+while n < size:
+    line = f'  <field n="{i}" kind="text">Өтініш беруші / Заявитель №{i}: Тестов Тест</field>\n'
+    parts.append(line); n += len(line.encode()); i += 1
+parts.append('</form>\n')
+open(out, 'w', encoding='utf-8').write(''.join(parts))
+PY
+}
+template() { # form → xmlsec template with an empty Kalkan-shaped signature
+  python3 - "$1" "$2" <<'PY'
+import sys
+src, out = sys.argv[1], sys.argv[2]
+t = open(src, encoding='utf-8').read()
+sig = ('<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>'
+ '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>'
+ '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
+ '<ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+ '<ds:Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"/></ds:Transforms>'
+ '<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference></ds:SignedInfo>'
+ '<ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>')
+i = t.rindex('</form>')
+open(out, 'w', encoding='utf-8').write(t[:i] + sig + t[i:])
+PY
+}
+avg() { local n=$1; shift; local s e; s=$(date +%s.%N); for _ in $(seq "$n"); do "$@" >/dev/null 2>&1; done; e=$(date +%s.%N); echo "scale=4; ($e - $s) / $n" | bc; }
+
+printf '%-16s %12s %12s %12s %12s\n' "form" "xmlsec sign" "qoltanba" "xmlsec vfy" "qoltanba"
+for size in 10240 10485760; do
+  make_form $size "$work/f.xml"; template "$work/f.xml" "$work/t.xml"
+  n=20; [ $size -gt 1000000 ] && n=3
+  xs=$(avg $n xmlsec1 --sign --privkey-pem "$work/key.pem,$work/cert.pem" --output "$work/x.xml" "$work/t.xml")
+  qs=$(avg $n ./target/release/qoltanba sign xml --key "$key" --password-env QPW "$work/f.xml" -o "$work/q.xml")
+  xmlsec1 --verify --insecure "$work/q.xml" >/dev/null 2>&1 || { echo "xmlsec1 rejected qoltanba's signature"; exit 1; }
+  xv=$(avg $n xmlsec1 --verify --insecure "$work/x.xml")
+  qv=$(avg $n ./target/release/qoltanba verify xml "$work/x.xml")
+  printf '%-16s %12s %12s %12s %12s\n' "$size B" "$xs" "$qs" "$xv" "$qv"
+done
