@@ -150,10 +150,15 @@ pub struct CertificateDetails {
     pub state: Option<String>,
     /// The subject DN for display (RFC 4514 style).
     pub subject_dn: String,
+    /// The subject DN in the compact BouncyCastle style NCALayer's `getKeyInfo` uses:
+    /// `CN=…,SURNAME=…,SERIALNUMBER=IIN…,C=KZ,G=…` in encoding order.
+    pub subject_dn_compact: String,
     /// Issuer CN.
     pub issuer_cn: Option<String>,
     /// The issuer DN for display.
     pub issuer_dn: String,
+    /// The issuer DN in the compact style (see `subject_dn_compact`).
+    pub issuer_dn_compact: String,
     /// Serial number, upper-case hex.
     pub serial: String,
     /// Start of validity.
@@ -290,6 +295,8 @@ impl CertificateDetails {
             locality: attr(subject, oid::LOCALITY),
             state: attr(subject, oid::STATE),
             subject_dn: subject.to_string(),
+            subject_dn_compact: compact_dn(subject),
+            issuer_dn_compact: compact_dn(cert.issuer()),
             issuer_cn: attr(cert.issuer(), oid::CN),
             issuer_dn: cert.issuer().to_string(),
             serial: hex::encode_upper(cert.raw_serial()),
@@ -435,4 +442,34 @@ fn extensions_of(cert: &X509Certificate<'_>) -> ExtensionInfo {
         }
     }
     info
+}
+
+/// `K=V` pairs joined by `,` with BouncyCastle's short names, as Kalkan prints DNs.
+fn compact_dn(name: &X509Name<'_>) -> String {
+    name.iter_attributes()
+        .map(|a| {
+            let oid = a.attr_type().to_id_string();
+            let key = match oid.as_str() {
+                oid::CN => "CN",
+                oid::SURNAME => "SURNAME",
+                oid::SERIAL_NUMBER => "SERIALNUMBER",
+                oid::COUNTRY => "C",
+                oid::LOCALITY => "L",
+                oid::STATE => "ST",
+                oid::ORGANIZATION => "O",
+                oid::ORG_UNIT => "OU",
+                oid::GIVEN_NAME => "G",
+                oid::EMAIL => "E",
+                "2.5.4.12" => "T",
+                "2.5.4.15" => "BusinessCategory",
+                "0.9.2342.19200300.100.1.25" => "DC",
+                _ => "",
+            };
+            let value = a.as_str().map_or_else(|_| "#".to_owned() + &hex::encode(a.as_slice()), |v| {
+                v.replace('\\', "\\\\").replace(',', "\\,").replace('+', "\\+").replace('=', "\\=")
+            });
+            if key.is_empty() { format!("{oid}={value}") } else { format!("{key}={value}") }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -1,0 +1,181 @@
+//! `kz.gov.pki.knca.basics` `sign` arguments (PROTOCOL.md §2.2), parsed leniently the way real
+//! pages send them: booleans as strings, `allowedStorages` null / array / comma string, `data` a
+//! string or an array.
+
+use serde_json::{Map, Value};
+
+use crate::filter::{ChainRule, KeyFilter};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CMS / CAdES (PEM in the reply).
+    Cms,
+    /// Enveloped XMLDSig.
+    Xml,
+    /// A bare signature value (base64).
+    Raw,
+}
+
+impl Format {
+    /// The name the protocol uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cms => "cms",
+            Self::Xml => "xml",
+            Self::Raw => "raw",
+        }
+    }
+}
+
+/// A parsed `basics.sign` call.
+#[derive(Debug, Clone)]
+pub struct BasicsSign {
+    /// Allowed storages; empty = all.
+    pub storages: Vec<String>,
+    /// Output format.
+    pub format: Format,
+    /// The documents.
+    pub data: Vec<String>,
+    /// `decode`: data is base64.
+    pub decode: bool,
+    /// `encapsulate` (default true): attached CMS.
+    pub encapsulate: bool,
+    /// `digested`: data is already a hash.
+    pub digested: bool,
+    /// `tsaProfile` present: a timestamp is wanted.
+    pub timestamp: bool,
+    /// `outputCert` (raw): also return the certificate.
+    pub output_cert: bool,
+    /// Key conditions from `signerParams` and the test flags.
+    pub filter: KeyFilter,
+    /// `locale`.
+    pub locale: String,
+}
+
+/// Why the arguments were refused: (`code`, `details`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicsArgError {
+    /// `INVALID_SIGNING_PARAMS`, `INVOCATION_ERROR`, `GENERAL_ERROR`.
+    pub code: &'static str,
+    /// What is wrong, for the developer.
+    pub details: String,
+}
+
+fn err(code: &'static str, details: impl Into<String>) -> BasicsArgError {
+    BasicsArgError { code, details: details.into() }
+}
+
+fn flag(obj: Option<&Map<String, Value>>, name: &str, default: bool) -> Result<bool, BasicsArgError> {
+    match obj.and_then(|o| o.get(name)) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
+        Some(_) => Err(err("INVOCATION_ERROR", format!("\"{name}\" is not a boolean"))),
+    }
+}
+
+fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, BasicsArgError> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+        Some(_) => Err(err("INVOCATION_ERROR", format!("signerParams.{name} is not a string"))),
+    }
+}
+
+/// Decodes PEM certificates from `signerParams.chain`.
+fn chain_certs(list: &[Value]) -> Result<Vec<Vec<u8>>, BasicsArgError> {
+    let mut out = Vec::new();
+    for v in list {
+        let pem = v.as_str().ok_or_else(|| err("INVALID_SIGNING_PARAMS", "signerParams.chain holds a non-string"))?;
+        let certs = qoltanba_sign::input::decode_certificates(pem.as_bytes())
+            .map_err(|_| err("INVALID_SIGNING_PARAMS", "signerParams.chain holds an invalid certificate"))?;
+        out.extend(certs);
+    }
+    Ok(out)
+}
+
+impl BasicsSign {
+    /// Parses the `args` object.
+    pub fn parse(args: Option<&Value>) -> Result<Self, BasicsArgError> {
+        let obj = match args {
+            Some(Value::Object(o)) => o,
+            _ => return Err(err("GENERAL_ERROR", "sign demands arguments as a JSON object")),
+        };
+        let format = match obj.get("format").and_then(Value::as_str) {
+            Some("cms") => Format::Cms,
+            Some("xml") => Format::Xml,
+            Some("raw") => Format::Raw,
+            _ => return Err(err("INVALID_SIGNING_PARAMS", "format must be \"cms\", \"xml\" or \"raw\"")),
+        };
+        let data = match obj.get("data") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) if !a.is_empty() => a
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| err("INVALID_SIGNING_PARAMS", "data must hold strings"))?,
+            _ => return Err(err("INVALID_SIGNING_PARAMS", "data must be a string or a non-empty array")),
+        };
+        let storages = match obj.get("allowedStorages") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(Value::String(s)) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            Some(_) => return Err(err("INVOCATION_ERROR", "allowedStorages is not an array")),
+        };
+        let sp = match obj.get("signingParams") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(o)) => Some(o),
+            Some(_) => return Err(err("INVOCATION_ERROR", "JSONObject[\"signingParams\"] is not a JSONObject.")),
+        };
+        let timestamp = sp.and_then(|o| o.get("tsaProfile")).is_some_and(|v| !v.is_null());
+        let signer = match obj.get("signerParams") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(o)) => Some(o),
+            Some(_) => return Err(err("INVOCATION_ERROR", "JSONObject[\"signerParams\"] is not a JSONObject.")),
+        };
+        let mut filter = KeyFilter {
+            allow_expired: flag(sp, "allowExpired", false)?,
+            ..KeyFilter::default()
+        };
+        if let Some(sig) = signer {
+            filter.eku_oids = match sig.get("extKeyUsageOids") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| err("INVALID_SIGNING_PARAMS", "extKeyUsageOids must hold strings"))?,
+                Some(_) => return Err(err("INVOCATION_ERROR", "extKeyUsageOids is not an array")),
+            };
+            filter.iin = opt_string(sig, "iin")?;
+            filter.bin = opt_string(sig, "bin")?;
+            filter.serial = opt_string(sig, "serialNumber")?;
+            filter.chain = match sig.get("chain") {
+                None | Some(Value::Null) => ChainRule::Configured,
+                Some(Value::Array(a)) if a.is_empty() => ChainRule::None,
+                Some(Value::Array(a)) => ChainRule::Given(chain_certs(a)?),
+                Some(_) => return Err(err("INVOCATION_ERROR", "signerParams.chain is not an array")),
+            };
+        }
+        if let Some(logo) = obj.get("logo").and_then(Value::as_str) {
+            if logo.len() > 50_000 {
+                return Err(err("INVALID_SIGNING_PARAMS", "logo is longer than 50000 characters"));
+            }
+        }
+        Ok(Self {
+            storages,
+            format,
+            data,
+            decode: flag(sp, "decode", false)?,
+            encapsulate: flag(sp, "encapsulate", true)?,
+            digested: flag(sp, "digested", false)?,
+            timestamp,
+            output_cert: flag(sp, "outputCert", false)?,
+            filter,
+            locale: obj.get("locale").and_then(Value::as_str).unwrap_or("kk").to_owned(),
+        })
+    }
+}
