@@ -14,6 +14,10 @@
 
 mod commands;
 mod password;
+mod serve;
+mod terminal;
+#[cfg(feature = "unattended")]
+mod unattended;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +43,59 @@ enum Command {
     /// Verify a signature.
     #[command(subcommand)]
     Verify(VerifyCommand),
+    /// Run the NCALayer-compatible signing server (wss://127.0.0.1:13579).
+    Serve(ServeArgs),
+    /// The local TLS CA in the browsers' trust stores; NCA trust anchors.
+    Trust {
+        /// install | remove | status | update
+        #[arg(value_parser = ["install", "remove", "status", "update"])]
+        action: String,
+        /// Also the system store (needs root).
+        #[arg(long)]
+        system: bool,
+        /// `update`: import NCA's CA certificates from this directory (checked against pins).
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        /// Data directory (default ~/.local/share/qoltanba).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Sites you allowed to use your keys.
+    Origins {
+        /// list | revoke
+        #[arg(value_parser = ["list", "revoke"])]
+        action: String,
+        /// The origin to revoke, e.g. https://egov.kz.
+        origin: Option<String>,
+        /// Data directory (default ~/.local/share/qoltanba).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:13579")]
+    listen: std::net::SocketAddr,
+    /// `local-ca`: wss with the per-install certificate; `off`: plain ws (tests).
+    #[arg(long, default_value = "local-ca", value_parser = ["local-ca", "off"])]
+    tls: String,
+    /// Extra trust anchors (PEM/DER); repeatable.
+    #[arg(long, value_name = "PEM")]
+    trust_anchor: Vec<PathBuf>,
+    /// TEST BUILDS ONLY: answer prompts from this file.
+    #[arg(long, value_name = "FILE")]
+    unattended: Option<PathBuf>,
+    /// Data directory (default ~/.local/share/qoltanba).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Admin policy file (default /etc/qoltanba/policy.toml when present).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Largest WebSocket message in bytes.
+    #[arg(long, default_value_t = qoltanba_server::DEFAULT_MAX_MESSAGE)]
+    max_message: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,6 +243,21 @@ fn main() -> ExitCode {
             id_attr,
             json,
         }) => commands::verify_xml(&file, &trust, id_attr, json),
+        Command::Serve(a) => serve::serve(serve::Serve {
+            listen: a.listen,
+            tls: a.tls == "local-ca",
+            trust_anchors: a.trust_anchor,
+            unattended: a.unattended,
+            data_dir: a.data_dir,
+            policy: a.policy,
+            max_message: a.max_message,
+        }),
+        Command::Trust { action, system, from, data_dir } => {
+            serve::trust_cmd(&action, data_dir.as_deref(), system, from.as_deref())
+        }
+        Command::Origins { action, origin, data_dir } => {
+            serve::origins_cmd(&action, origin.as_deref(), data_dir.as_deref())
+        }
     };
     match result {
         Ok(code) => code,

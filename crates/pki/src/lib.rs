@@ -5,6 +5,7 @@
 //! No I/O, no sockets, no UI.
 #![forbid(unsafe_code)]
 
+pub mod anchors;
 pub mod ber;
 pub mod chain;
 mod details;

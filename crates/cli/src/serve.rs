@@ -1,0 +1,217 @@
+//! `qoltanba serve`, `qoltanba trust …` and `qoltanba origins …`: wiring the libraries to the
+//! server edge.
+#![allow(clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use qoltanba_protocol::{Dispatcher, OriginPolicy, Prompter, RateLimited, Settings};
+use qoltanba_server::origins::{FileOriginStore, PolicyFile};
+use qoltanba_server::{ServerOptions, tls, trust};
+
+/// Arguments of `serve`.
+pub(crate) struct Serve {
+    pub(crate) listen: SocketAddr,
+    pub(crate) tls: bool,
+    pub(crate) trust_anchors: Vec<PathBuf>,
+    pub(crate) unattended: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) policy: Option<PathBuf>,
+    pub(crate) max_message: usize,
+}
+
+/// The data directory: `--data-dir`, else `$XDG_DATA_HOME/qoltanba`, else
+/// `~/.local/share/qoltanba`.
+pub(crate) fn data_dir(given: Option<&Path>) -> Result<PathBuf> {
+    if let Some(d) = given {
+        return Ok(d.to_owned());
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return Ok(PathBuf::from(x).join("qoltanba"));
+    }
+    let home = std::env::var_os("HOME").ok_or_else(|| anyhow!("HOME is not set; use --data-dir"))?;
+    Ok(PathBuf::from(home).join(".local/share/qoltanba"))
+}
+
+/// Trust anchors: NCA's pinned CAs kept in `<data_dir>/anchors`, plus `--trust-anchor` files.
+fn trust_anchors(data: &Path, extra: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(data.join("anchors")) {
+        for e in entries.flatten() {
+            if let Ok(bytes) = std::fs::read(e.path()) {
+                for der in qoltanba_sign::input::decode_certificates(&bytes).unwrap_or_default() {
+                    if qoltanba_pki::anchors::pinned(&der).is_some() {
+                        out.push(der);
+                    }
+                }
+            }
+        }
+    }
+    for p in extra {
+        let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+        out.extend(qoltanba_sign::input::decode_certificates(&bytes).map_err(|e| anyhow!("{}: {e}", p.display()))?);
+    }
+    Ok(out)
+}
+
+fn policy(path: Option<&Path>) -> Result<OriginPolicy> {
+    let default = Path::new("/etc/qoltanba/policy.toml");
+    let path = match path {
+        Some(p) => p,
+        None if default.is_file() => default,
+        None => return Ok(OriginPolicy::default()),
+    };
+    Ok(PolicyFile::load(path).map_err(|e| anyhow!(e))?.origin_policy())
+}
+
+#[cfg(feature = "unattended")]
+fn unattended_prompter(path: &Path, anchors: Vec<Vec<u8>>) -> Result<Arc<dyn Prompter>> {
+    eprintln!("qoltanba: WARNING: UNATTENDED TEST MODE — every prompt is answered from {}", path.display());
+    eprintln!("qoltanba: WARNING: this build must never be installed for real users");
+    Ok(Arc::new(crate::unattended::UnattendedPrompter::load(path, anchors)?))
+}
+
+#[cfg(not(feature = "unattended"))]
+fn unattended_prompter(_: &Path, _: Vec<Vec<u8>>) -> Result<Arc<dyn Prompter>> {
+    bail!("--unattended exists only in test builds (cargo feature `unattended`)")
+}
+
+/// Runs the server until Ctrl-C.
+pub(crate) fn serve(a: Serve) -> Result<ExitCode> {
+    let data = data_dir(a.data_dir.as_deref())?;
+    let anchors = trust_anchors(&data, &a.trust_anchors)?;
+    let origins = policy(a.policy.as_deref())?;
+    let prompter: Arc<dyn Prompter> = match &a.unattended {
+        Some(p) => unattended_prompter(p, anchors.clone())?,
+        None => Arc::new(RateLimited::new(
+            crate::terminal::TerminalPrompter::default(),
+            10,
+            std::time::Duration::from_secs(60),
+        )),
+    };
+    let store = Arc::new(FileOriginStore::open(&data));
+    let dispatcher = Arc::new(Dispatcher::new(prompter, store, Settings { trust_anchors: anchors, origins }));
+    let mut options = ServerOptions { max_message: a.max_message, ..ServerOptions::default() };
+    if a.tls {
+        let (config, renewed) = tls::ensure(&data)?;
+        if renewed {
+            eprintln!(
+                "qoltanba: made a new local TLS certificate; trust its CA with `qoltanba trust install` ({})",
+                tls::TlsPaths::in_dir(&data).ca.display()
+            );
+        }
+        options.tls = Some(config);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(a.listen).await {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                let who = qoltanba_server::port::holder(a.listen.port())
+                    .unwrap_or_else(|| "another program".into());
+                bail!("port {} is already in use by {who}", a.listen.port());
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot listen on {}", a.listen)),
+        };
+        let local = listener.local_addr()?;
+        let scheme = if options.tls.is_some() { "wss" } else { "ws" };
+        // A machine-readable line for scripts and tests (the port may have been 0).
+        println!("LISTENING {scheme}://{local}");
+        eprintln!("qoltanba: serving the NCALayer protocol on {scheme}://{local} (Ctrl-C to stop)");
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = tx.send(true);
+        });
+        qoltanba_server::serve(listener, dispatcher, options, rx).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn home() -> Result<PathBuf> {
+    std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| anyhow!("HOME is not set"))
+}
+
+/// `qoltanba trust install|remove|status|update`.
+pub(crate) fn trust_cmd(action: &str, data_dir: Option<&Path>, system: bool, from: Option<&Path>) -> Result<ExitCode> {
+    let data = data_dir_or(data_dir)?;
+    match action {
+        "install" => {
+            let (_, renewed) = tls::ensure(&data)?;
+            if renewed {
+                println!("made a new local certificate");
+            }
+            for line in trust::install(&tls::TlsPaths::in_dir(&data).ca, &home()?, system).map_err(|e| anyhow!(e))? {
+                println!("{line}");
+            }
+        }
+        "remove" => {
+            for line in trust::remove(&home()?, system).map_err(|e| anyhow!(e))? {
+                println!("{line}");
+            }
+        }
+        "status" => {
+            let st = trust::status(&home()?);
+            for (db, ok) in &st {
+                println!("{}: {}", db.display(), if *ok { "trusted" } else { "not trusted" });
+            }
+            if !st.iter().any(|(_, ok)| *ok) {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        "update" => {
+            let Some(dir) = from else {
+                bail!("downloading NCA's certificates is not built yet; give --from DIR with the .cer files from pki.gov.kz");
+            };
+            let dest = data.join("anchors");
+            std::fs::create_dir_all(&dest)?;
+            let mut n = 0;
+            for e in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.flatten() {
+                let Ok(bytes) = std::fs::read(e.path()) else { continue };
+                for der in qoltanba_sign::input::decode_certificates(&bytes).unwrap_or_default() {
+                    match qoltanba_pki::anchors::pinned(&der) {
+                        Some(pin) => {
+                            std::fs::write(dest.join(pin.name), &der)?;
+                            println!("{}: matches the pinned fingerprint", pin.name);
+                            n += 1;
+                        }
+                        None => println!("{}: not an NCA certificate known to this version, skipped", e.path().display()),
+                    }
+                }
+            }
+            if n == 0 {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        other => bail!("unknown trust action {other}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn data_dir_or(d: Option<&Path>) -> Result<PathBuf> {
+    data_dir(d)
+}
+
+/// `qoltanba origins list|revoke ORIGIN`.
+pub(crate) fn origins_cmd(action: &str, origin: Option<&str>, data_dir: Option<&Path>) -> Result<ExitCode> {
+    let store = FileOriginStore::open(&data_dir_or(data_dir)?);
+    match (action, origin) {
+        ("list", _) => {
+            for o in store.list() {
+                println!("{o}");
+            }
+        }
+        ("revoke", Some(o)) => {
+            if !store.revoke(o)? {
+                println!("{o} was not allowed");
+                return Ok(ExitCode::from(1));
+            }
+            println!("{o}: revoked");
+        }
+        _ => bail!("usage: qoltanba origins list | revoke ORIGIN"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,130 @@
+//! Starting a server with a generated key, and checking what comes back.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use qoltanba_testkit::pki::{Issued, LeafSpec, TestPki, Usage};
+use qoltanba_testkit::{openssl, p12, xmlsec};
+
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) url: String,
+    pub(crate) port: u16,
+    pub(crate) dir: tempfile::TempDir,
+    _pki: TestPki,
+    pub(crate) leaf: Issued,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) struct Options<'a> {
+    pub(crate) approve: bool,
+    pub(crate) tls: bool,
+    pub(crate) policy: Option<&'a str>,
+    pub(crate) extra_args: &'a [&'a str],
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self { approve: true, tls: false, policy: None, extra_args: &[] }
+    }
+}
+
+pub(crate) fn start(opts: &Options<'_>) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::new();
+    let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
+    let key = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pki.ca_bundle_pem()).unwrap();
+    std::fs::write(dir.path().join("root.pem"), pki.root.cert_pem()).unwrap();
+    std::fs::write(dir.path().join("nca.pem"), pki.nca.cert_pem()).unwrap();
+    let unattended = dir.path().join("unattended.toml");
+    std::fs::write(
+        &unattended,
+        format!("approve = {}\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n", opts.approve, key.to_str().unwrap()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&unattended, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let data = dir.path().join("data");
+    let mut args: Vec<String> = vec![
+        "serve".into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--tls".into(),
+        if opts.tls { "local-ca" } else { "off" }.into(),
+        "--unattended".into(),
+        unattended.to_str().unwrap().into(),
+        "--trust-anchor".into(),
+        ca.to_str().unwrap().into(),
+        "--data-dir".into(),
+        data.to_str().unwrap().into(),
+    ];
+    if let Some(p) = opts.policy {
+        let path = dir.path().join("policy.toml");
+        std::fs::write(&path, p).unwrap();
+        args.extend(["--policy".into(), path.to_str().unwrap().into()]);
+    }
+    args.extend(opts.extra_args.iter().map(|s| (*s).to_owned()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("LISTENING ").unwrap_or_else(|| panic!("no LISTENING line: {line:?}")).to_owned();
+    let port = url.rsplit(':').next().unwrap().parse().unwrap();
+    Server { child, url, port, dir, _pki: pki, leaf }
+}
+
+impl Server {
+    pub(crate) fn local_ca(&self) -> PathBuf {
+        self.dir.path().join("data/tls/local-ca.pem")
+    }
+
+    pub(crate) fn file(&self, name: &str, data: &[u8]) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+
+    /// openssl cms -verify of a base64 (or PEM) CMS; `content` for detached ones.
+    pub(crate) fn assert_cms(&self, name: &str, cms_text: &str, content: Option<&[u8]>) {
+        let der = qoltanba_sign::input::decode_binary(cms_text.as_bytes()).unwrap();
+        let sig = self.file(&format!("{name}.p7s"), &der);
+        let content = content.map(|c| self.file(&format!("{name}.content"), c));
+        let r = openssl::cms_verify(&sig, content.as_deref(), &self.dir.path().join("ca.pem"));
+        assert!(r.ok, "{name}: openssl rejected the signature: {}", r.output);
+    }
+
+    /// xmlsec1 --verify of signed XML against the test CA.
+    pub(crate) fn assert_xml(&self, name: &str, xml: &str) {
+        let p = self.file(&format!("{name}.xml"), xml.as_bytes());
+        let root = self.dir.path().join("root.pem");
+        let nca = self.dir.path().join("nca.pem");
+        let r = xmlsec::verify(&p, &[root.as_path(), nca.as_path()], None);
+        assert!(r.ok, "{name}: xmlsec1 rejected the signature: {}", r.output);
+    }
+}
+
+/// The js-client test project (npm packages installed by scripts/setup.sh).
+pub(crate) fn js_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/js-client");
+    assert!(
+        d.join("node_modules/ncalayer-js-client").is_dir(),
+        "npm packages missing: run ./scripts/setup.sh (npm ci in tests/e2e/js-client)"
+    );
+    d
+}

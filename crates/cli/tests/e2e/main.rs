@@ -1,0 +1,9 @@
+//! End to end: `qoltanba serve` (built with the test-only `unattended` feature) driven by the
+//! real `ncalayer-js-client` from npm in Node, over ws and wss, by raw WebSocket clients for
+//! robustness, and by headless Chromium. Every signature is checked with openssl / xmlsec1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+
+mod browser;
+mod harness;
+mod js_client;
+mod robustness;

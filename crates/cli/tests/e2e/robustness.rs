@@ -1,0 +1,124 @@
+//! Malformed frames, many connections, limits, Host and Origin checks: the server keeps serving.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use tungstenite::client::IntoClientRequest;
+use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
+
+use crate::harness::{Options, start};
+
+type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
+
+fn connect(url: &str, origin: Option<&str>) -> Result<Ws, tungstenite::Error> {
+    let mut req = url.into_client_request().unwrap();
+    if let Some(o) = origin {
+        req.headers_mut().insert("Origin", o.parse().unwrap());
+    }
+    let (mut ws, _) = tungstenite::connect(req)?;
+    if let MaybeTlsStream::Plain(s) = ws.get_mut() {
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    }
+    let greeting = ws.read().unwrap();
+    assert_eq!(greeting, Message::text(r#"{"result":{"version":"1.4"}}"#));
+    Ok(ws)
+}
+
+fn ask(ws: &mut Ws, frame: Message) -> serde_json::Value {
+    ws.send(frame).unwrap();
+    match ws.read().unwrap() {
+        Message::Text(t) => serde_json::from_str(t.as_str()).unwrap_or_else(|_| serde_json::json!(t.as_str())),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+const TOKENS: &str = r#"{"module":"kz.gov.pki.knca.commonUtils","method":"getActiveTokens"}"#;
+
+#[test]
+fn malformed_frames_get_protocol_errors_and_the_connection_goes_on() {
+    let server = start(&Options::default());
+    let mut ws = connect(&server.url, None).unwrap();
+    assert_eq!(ask(&mut ws, Message::text("--heartbeat--")), "--heartbeat--");
+    let r = ask(&mut ws, Message::text("{not json"));
+    assert_eq!(r["code"], "500");
+    assert!(r["message"].as_str().unwrap().starts_with("request.invalid"));
+    let r = ask(&mut ws, Message::binary(vec![1, 2, 3]));
+    assert!(r["message"].as_str().unwrap().contains("binary"));
+    let r = ask(&mut ws, Message::text(r#"{"module":"kz.digiflow.mobile.extensions","method":"getVersion"}"#));
+    assert_eq!(r, serde_json::json!({"success": false, "errorCode": "MODULE_NOT_FOUND"}));
+    let r = ask(&mut ws, Message::text(r#"{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":[1,2,3,4]}"#));
+    assert_eq!(r["message"], "java.lang.IllegalArgumentException: argument type mismatch. Method: createCAdESFromBase64");
+    let r = ask(&mut ws, Message::text(r#"{"module":"kz.gov.pki.knca.commonUtils","method":"nope","args":[],"uuid":"u-1"}"#));
+    assert_eq!(r, serde_json::json!({"code": "500", "message": "NoSuchMethodException nope", "uuid": "u-1"}));
+    let r = ask(&mut ws, Message::text(r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK","signingParams":555}}"#));
+    assert_eq!(r["code"], "INVOCATION_ERROR");
+    assert_eq!(r["status"], false);
+    let r = ask(&mut ws, Message::text(r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":[1]}"#));
+    assert_eq!(r["code"], "GENERAL_ERROR");
+    let r = ask(&mut ws, Message::text(r#"{"method":"getKeys","args":["PKCS12","/k.p12","pw","ALL"]}"#));
+    assert_eq!(r["errorCode"], "COMMON", "the legacy API never takes passwords from pages");
+    // `{}` is a keep-alive: no reply, so the next reply belongs to the next request.
+    ws.send(Message::text("{}")).unwrap();
+    assert_eq!(ask(&mut ws, Message::text(TOKENS)), serde_json::json!({"code": "200", "responseObject": []}));
+    // 60 MB in one frame: read, answered, and the connection still serves.
+    let big = format!(r#"{{"module":"x.y","method":"z","args":["{}"]}}"#, "A".repeat(60_000_000));
+    assert_eq!(ask(&mut ws, Message::text(big))["errorCode"], "MODULE_NOT_FOUND");
+    assert_eq!(ask(&mut ws, Message::text(TOKENS))["code"], "200");
+}
+
+#[test]
+fn oversized_message_closes_only_that_connection() {
+    let server = start(&Options { extra_args: &["--max-message", "1000000"], ..Options::default() });
+    let mut other = connect(&server.url, None).unwrap();
+    let mut ws = connect(&server.url, None).unwrap();
+    ws.send(Message::text("x".repeat(2_000_000))).unwrap();
+    assert!(ws.read().is_err() || matches!(ws.read(), Err(_) | Ok(Message::Close(_))));
+    assert_eq!(ask(&mut other, Message::text(TOKENS))["code"], "200");
+    let mut fresh = connect(&server.url, None).unwrap();
+    assert_eq!(ask(&mut fresh, Message::text(TOKENS))["code"], "200");
+}
+
+#[test]
+fn five_hundred_connections_then_a_normal_request() {
+    let server = start(&Options::default());
+    let mut all = Vec::new();
+    for _ in 0..500 {
+        all.push(connect(&server.url, None).unwrap());
+    }
+    let mut ws = connect(&server.url, None).unwrap();
+    assert_eq!(ask(&mut ws, Message::text(TOKENS))["code"], "200");
+    // The old ones are still alive.
+    assert_eq!(ask(&mut all[0], Message::text("--heartbeat--")), "--heartbeat--");
+    assert_eq!(ask(&mut all[499], Message::text(TOKENS))["code"], "200");
+}
+
+fn http(port: u16, request: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+#[test]
+fn status_page_host_check_and_origin_policy() {
+    let server = start(&Options {
+        policy: Some("[origins]\nallow = [\"https://*.egov.kz\"]\ndeny = [\"https://evil.example\"]\n"),
+        ..Options::default()
+    });
+    let p = server.port;
+    let page = http(p, &format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{p}\r\n\r\n"));
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("Qoltanba"), "{page}");
+    let status = http(p, &format!("GET /status HTTP/1.1\r\nHost: localhost:{p}\r\nOrigin: https://idp.egov.kz\r\n\r\n"));
+    assert!(status.contains(r#""origin_policy":"allowed""#), "{status}");
+    assert!(status.contains("Access-Control-Allow-Origin: *"));
+    // DNS rebinding: a foreign Host is refused.
+    let rebind = http(p, &format!("GET / HTTP/1.1\r\nHost: evil.example:{p}\r\n\r\n"));
+    assert!(rebind.starts_with("HTTP/1.1 403"), "{rebind}");
+    // An origin the admin denies cannot even open the socket.
+    assert!(connect(&server.url, Some("https://evil.example")).is_err());
+    let mut ws = connect(&server.url, Some("https://idp.egov.kz")).unwrap();
+    assert_eq!(ask(&mut ws, Message::text(TOKENS))["code"], "200");
+}
