@@ -12,7 +12,10 @@ APT_PACKAGES=(
   ca-certificates
   bc             # bench/ scripts
   time           # bench/ scripts: peak RSS
+  libnss3-tools  # certutil: `qoltanba trust install` (and its test)
+  chromium       # headless browser end-to-end test
 )
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)   # the real ncalayer-js-client runs in Node
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -33,3 +36,9 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 cd "$(dirname "$0")/.."
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+
+# npm packages of the end-to-end tests (pinned by package-lock.json).
+if [ ! -f tests/e2e/js-client/node_modules/ncalayer-js-client/package.json ]; then
+  echo "setup: npm ci in tests/e2e/js-client"
+  (cd tests/e2e/js-client && npm ci --no-audit --no-fund --loglevel=error)
+fi

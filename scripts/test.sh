@@ -8,6 +8,14 @@ cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
-cargo test --workspace --locked
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+echo "== cargo test (with the test-only unattended prompter compiled in for the e2e suite)"
+cargo test --workspace --all-features --locked
+echo "== the normal build has no unattended mode"
+cargo build --release --locked -q -p qoltanba
+if ./target/release/qoltanba serve --help | grep -qi unattended \
+   || grep -q "UNATTENDED TEST MODE" ./target/release/qoltanba; then
+  echo "FAIL: the release binary contains the test-only unattended prompter" >&2
+  exit 1
+fi
+echo "release binary: no unattended prompter (ok)"

@@ -84,7 +84,8 @@ struct ServeArgs {
     /// Extra trust anchors (PEM/DER); repeatable.
     #[arg(long, value_name = "PEM")]
     trust_anchor: Vec<PathBuf>,
-    /// TEST BUILDS ONLY: answer prompts from this file.
+    /// TEST BUILDS ONLY: answer prompts from this file. Absent from normal builds.
+    #[cfg(feature = "unattended")]
     #[arg(long, value_name = "FILE")]
     unattended: Option<PathBuf>,
     /// Data directory (default ~/.local/share/qoltanba).
@@ -243,21 +244,27 @@ fn main() -> ExitCode {
             id_attr,
             json,
         }) => commands::verify_xml(&file, &trust, id_attr, json),
-        Command::Serve(a) => serve::serve(serve::Serve {
+        Command::Serve(a) => serve::serve(&serve::Serve {
             listen: a.listen,
             tls: a.tls == "local-ca",
             trust_anchors: a.trust_anchor,
+            #[cfg(feature = "unattended")]
             unattended: a.unattended,
             data_dir: a.data_dir,
             policy: a.policy,
             max_message: a.max_message,
         }),
-        Command::Trust { action, system, from, data_dir } => {
-            serve::trust_cmd(&action, data_dir.as_deref(), system, from.as_deref())
-        }
-        Command::Origins { action, origin, data_dir } => {
-            serve::origins_cmd(&action, origin.as_deref(), data_dir.as_deref())
-        }
+        Command::Trust {
+            action,
+            system,
+            from,
+            data_dir,
+        } => serve::trust_cmd(&action, data_dir.as_deref(), system, from.as_deref()),
+        Command::Origins {
+            action,
+            origin,
+            data_dir,
+        } => serve::origins_cmd(&action, origin.as_deref(), data_dir.as_deref()),
     };
     match result {
         Ok(code) => code,

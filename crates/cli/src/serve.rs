@@ -17,6 +17,7 @@ pub(crate) struct Serve {
     pub(crate) listen: SocketAddr,
     pub(crate) tls: bool,
     pub(crate) trust_anchors: Vec<PathBuf>,
+    #[cfg(feature = "unattended")]
     pub(crate) unattended: Option<PathBuf>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) policy: Option<PathBuf>,
@@ -32,7 +33,8 @@ pub(crate) fn data_dir(given: Option<&Path>) -> Result<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
         return Ok(PathBuf::from(x).join("qoltanba"));
     }
-    let home = std::env::var_os("HOME").ok_or_else(|| anyhow!("HOME is not set; use --data-dir"))?;
+    let home =
+        std::env::var_os("HOME").ok_or_else(|| anyhow!("HOME is not set; use --data-dir"))?;
     Ok(PathBuf::from(home).join(".local/share/qoltanba"))
 }
 
@@ -52,7 +54,10 @@ fn trust_anchors(data: &Path, extra: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
     }
     for p in extra {
         let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-        out.extend(qoltanba_sign::input::decode_certificates(&bytes).map_err(|e| anyhow!("{}: {e}", p.display()))?);
+        out.extend(
+            qoltanba_sign::input::decode_certificates(&bytes)
+                .map_err(|e| anyhow!("{}: {e}", p.display()))?,
+        );
     }
     Ok(out)
 }
@@ -64,37 +69,54 @@ fn policy(path: Option<&Path>) -> Result<OriginPolicy> {
         None if default.is_file() => default,
         None => return Ok(OriginPolicy::default()),
     };
-    Ok(PolicyFile::load(path).map_err(|e| anyhow!(e))?.origin_policy())
+    Ok(PolicyFile::load(path)
+        .map_err(|e| anyhow!(e))?
+        .origin_policy())
 }
 
-#[cfg(feature = "unattended")]
-fn unattended_prompter(path: &Path, anchors: Vec<Vec<u8>>) -> Result<Arc<dyn Prompter>> {
-    eprintln!("qoltanba: WARNING: UNATTENDED TEST MODE — every prompt is answered from {}", path.display());
-    eprintln!("qoltanba: WARNING: this build must never be installed for real users");
-    Ok(Arc::new(crate::unattended::UnattendedPrompter::load(path, anchors)?))
-}
-
-#[cfg(not(feature = "unattended"))]
-fn unattended_prompter(_: &Path, _: Vec<Vec<u8>>) -> Result<Arc<dyn Prompter>> {
-    bail!("--unattended exists only in test builds (cargo feature `unattended`)")
+/// The prompter: the terminal one (rate-limited per origin), or in test builds the unattended
+/// one when `--unattended` is given.
+#[cfg_attr(not(feature = "unattended"), allow(clippy::unnecessary_wraps))]
+fn prompter(a: &Serve, anchors: &[Vec<u8>]) -> Result<Arc<dyn Prompter>> {
+    #[cfg(feature = "unattended")]
+    if let Some(path) = &a.unattended {
+        eprintln!(
+            "qoltanba: WARNING: UNATTENDED TEST MODE — every prompt is answered from {}",
+            path.display()
+        );
+        eprintln!("qoltanba: WARNING: this build must never be installed for real users");
+        return Ok(Arc::new(crate::unattended::UnattendedPrompter::load(
+            path,
+            anchors.to_vec(),
+        )?));
+    }
+    let _ = (a, anchors);
+    Ok(Arc::new(RateLimited::new(
+        crate::terminal::TerminalPrompter::default(),
+        10,
+        std::time::Duration::from_mins(1),
+    )))
 }
 
 /// Runs the server until Ctrl-C.
-pub(crate) fn serve(a: Serve) -> Result<ExitCode> {
+pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
     let data = data_dir(a.data_dir.as_deref())?;
     let anchors = trust_anchors(&data, &a.trust_anchors)?;
     let origins = policy(a.policy.as_deref())?;
-    let prompter: Arc<dyn Prompter> = match &a.unattended {
-        Some(p) => unattended_prompter(p, anchors.clone())?,
-        None => Arc::new(RateLimited::new(
-            crate::terminal::TerminalPrompter::default(),
-            10,
-            std::time::Duration::from_secs(60),
-        )),
-    };
+    let prompter = prompter(a, &anchors)?;
     let store = Arc::new(FileOriginStore::open(&data));
-    let dispatcher = Arc::new(Dispatcher::new(prompter, store, Settings { trust_anchors: anchors, origins }));
-    let mut options = ServerOptions { max_message: a.max_message, ..ServerOptions::default() };
+    let dispatcher = Arc::new(Dispatcher::new(
+        prompter,
+        store,
+        Settings {
+            trust_anchors: anchors,
+            origins,
+        },
+    ));
+    let mut options = ServerOptions {
+        max_message: a.max_message,
+        ..ServerOptions::default()
+    };
     if a.tls {
         let (config, renewed) = tls::ensure(&data)?;
         if renewed {
@@ -105,7 +127,9 @@ pub(crate) fn serve(a: Serve) -> Result<ExitCode> {
         }
         options.tls = Some(config);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(a.listen).await {
             Ok(l) => l,
@@ -132,11 +156,18 @@ pub(crate) fn serve(a: Serve) -> Result<ExitCode> {
 }
 
 fn home() -> Result<PathBuf> {
-    std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| anyhow!("HOME is not set"))
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow!("HOME is not set"))
 }
 
 /// `qoltanba trust install|remove|status|update`.
-pub(crate) fn trust_cmd(action: &str, data_dir: Option<&Path>, system: bool, from: Option<&Path>) -> Result<ExitCode> {
+pub(crate) fn trust_cmd(
+    action: &str,
+    data_dir: Option<&Path>,
+    system: bool,
+    from: Option<&Path>,
+) -> Result<ExitCode> {
     let data = data_dir_or(data_dir)?;
     match action {
         "install" => {
@@ -144,7 +175,9 @@ pub(crate) fn trust_cmd(action: &str, data_dir: Option<&Path>, system: bool, fro
             if renewed {
                 println!("made a new local certificate");
             }
-            for line in trust::install(&tls::TlsPaths::in_dir(&data).ca, &home()?, system).map_err(|e| anyhow!(e))? {
+            for line in trust::install(&tls::TlsPaths::in_dir(&data).ca, &home()?, system)
+                .map_err(|e| anyhow!(e))?
+            {
                 println!("{line}");
             }
         }
@@ -156,7 +189,11 @@ pub(crate) fn trust_cmd(action: &str, data_dir: Option<&Path>, system: bool, fro
         "status" => {
             let st = trust::status(&home()?);
             for (db, ok) in &st {
-                println!("{}: {}", db.display(), if *ok { "trusted" } else { "not trusted" });
+                println!(
+                    "{}: {}",
+                    db.display(),
+                    if *ok { "trusted" } else { "not trusted" }
+                );
             }
             if !st.iter().any(|(_, ok)| *ok) {
                 return Ok(ExitCode::from(1));
@@ -164,13 +201,20 @@ pub(crate) fn trust_cmd(action: &str, data_dir: Option<&Path>, system: bool, fro
         }
         "update" => {
             let Some(dir) = from else {
-                bail!("downloading NCA's certificates is not built yet; give --from DIR with the .cer files from pki.gov.kz");
+                bail!(
+                    "downloading NCA's certificates is not built yet; give --from DIR with the .cer files from pki.gov.kz"
+                );
             };
             let dest = data.join("anchors");
             std::fs::create_dir_all(&dest)?;
             let mut n = 0;
-            for e in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.flatten() {
-                let Ok(bytes) = std::fs::read(e.path()) else { continue };
+            for e in std::fs::read_dir(dir)
+                .with_context(|| format!("cannot read {}", dir.display()))?
+                .flatten()
+            {
+                let Ok(bytes) = std::fs::read(e.path()) else {
+                    continue;
+                };
                 for der in qoltanba_sign::input::decode_certificates(&bytes).unwrap_or_default() {
                     match qoltanba_pki::anchors::pinned(&der) {
                         Some(pin) => {
@@ -178,7 +222,10 @@ pub(crate) fn trust_cmd(action: &str, data_dir: Option<&Path>, system: bool, fro
                             println!("{}: matches the pinned fingerprint", pin.name);
                             n += 1;
                         }
-                        None => println!("{}: not an NCA certificate known to this version, skipped", e.path().display()),
+                        None => println!(
+                            "{}: not an NCA certificate known to this version, skipped",
+                            e.path().display()
+                        ),
                     }
                 }
             }
@@ -196,7 +243,11 @@ fn data_dir_or(d: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// `qoltanba origins list|revoke ORIGIN`.
-pub(crate) fn origins_cmd(action: &str, origin: Option<&str>, data_dir: Option<&Path>) -> Result<ExitCode> {
+pub(crate) fn origins_cmd(
+    action: &str,
+    origin: Option<&str>,
+    data_dir: Option<&Path>,
+) -> Result<ExitCode> {
     let store = FileOriginStore::open(&data_dir_or(data_dir)?);
     match (action, origin) {
         ("list", _) => {

@@ -14,7 +14,12 @@ pub(crate) struct TerminalPrompter {
 }
 
 fn tty() -> Result<(std::fs::File, std::io::BufReader<std::fs::File>), PromptError> {
-    let open = || std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty");
+    let open = || {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+    };
     let w = open().map_err(|_| PromptError::Unavailable("no terminal".into()))?;
     let r = open().map_err(|_| PromptError::Unavailable("no terminal".into()))?;
     Ok((w, std::io::BufReader::new(r)))
@@ -22,15 +27,20 @@ fn tty() -> Result<(std::fs::File, std::io::BufReader<std::fs::File>), PromptErr
 
 fn ask(w: &mut std::fs::File, r: &mut impl BufRead, question: &str) -> Result<String, PromptError> {
     write!(w, "{question}").map_err(|e| PromptError::Unavailable(e.to_string()))?;
-    w.flush().map_err(|e| PromptError::Unavailable(e.to_string()))?;
+    w.flush()
+        .map_err(|e| PromptError::Unavailable(e.to_string()))?;
     let mut line = String::new();
-    r.read_line(&mut line).map_err(|e| PromptError::Unavailable(e.to_string()))?;
+    r.read_line(&mut line)
+        .map_err(|e| PromptError::Unavailable(e.to_string()))?;
     Ok(line.trim().to_owned())
 }
 
 impl Prompter for TerminalPrompter {
     fn pick_key(&self, req: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError> {
-        let _one_at_a_time = self.lock.lock().map_err(|_| PromptError::Unavailable("busy".into()))?;
+        let _one_at_a_time = self
+            .lock
+            .lock()
+            .map_err(|_| PromptError::Unavailable("busy".into()))?;
         let (mut w, mut r) = tty()?;
         let origin = req.origin.unwrap_or("(no origin: a local program)");
         let _ = writeln!(w, "\n=== {origin} asks ({})", req.method);
@@ -38,7 +48,13 @@ impl Prompter for TerminalPrompter {
             Purpose::ReadCertificate => {
                 let _ = writeln!(w, "    to read your certificate");
             }
-            Purpose::Sign { format, documents, attached, hash_only, timestamp_unavailable } => {
+            Purpose::Sign {
+                format,
+                documents,
+                attached,
+                hash_only,
+                timestamp_unavailable,
+            } => {
                 let _ = writeln!(
                     w,
                     "    to sign {} document(s) as {format}{}{}",
@@ -89,15 +105,26 @@ impl Prompter for TerminalPrompter {
                 continue;
             }
             let yes = ask(&mut w, &mut r, "Sign / share with this key? [y/N] ")?;
-            return if yes.eq_ignore_ascii_case("y") { Ok(Box::new(key)) } else { Err(PromptError::Cancelled) };
+            return if yes.eq_ignore_ascii_case("y") {
+                Ok(Box::new(key))
+            } else {
+                Err(PromptError::Cancelled)
+            };
         }
         Err(PromptError::Cancelled)
     }
 
     fn approve_origin(&self, origin: &str) -> OriginDecision {
-        let Ok(_one) = self.lock.lock() else { return OriginDecision::Deny };
-        let Ok((mut w, mut r)) = tty() else { return OriginDecision::Deny };
-        let _ = writeln!(w, "\n=== {origin} wants to use your electronic signature (ЭЦП) for the first time.");
+        let Ok(_one) = self.lock.lock() else {
+            return OriginDecision::Deny;
+        };
+        let Ok((mut w, mut r)) = tty() else {
+            return OriginDecision::Deny;
+        };
+        let _ = writeln!(
+            w,
+            "\n=== {origin} wants to use your electronic signature (ЭЦП) for the first time."
+        );
         match ask(&mut w, &mut r, "Allow? [a]lways / [o]nce / [N]o: ").as_deref() {
             Ok("a" | "A") => OriginDecision::AllowAlways,
             Ok("o" | "O") => OriginDecision::AllowOnce,

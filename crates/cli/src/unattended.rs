@@ -74,13 +74,19 @@ impl UnattendedPrompter {
                 .permissions()
                 .mode();
             if mode & 0o077 != 0 {
-                bail!("{} holds passwords and is readable by others (chmod 600 it)", path.display());
+                bail!(
+                    "{} holds passwords and is readable by others (chmod 600 it)",
+                    path.display()
+                );
             }
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         let file: File = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
         if !file.tokens.is_empty() {
-            eprintln!("qoltanba: [[tokens]] in the unattended file are ignored until PKCS#11 support lands");
+            eprintln!(
+                "qoltanba: [[tokens]] in the unattended file are ignored until PKCS#11 support lands"
+            );
         }
         let mut keys = Vec::new();
         for k in file.keys {
@@ -88,7 +94,11 @@ impl UnattendedPrompter {
                 .with_context(|| format!("cannot open {}", k.file.display()))?;
             keys.push(Arc::new(c.keys.remove(0)));
         }
-        Ok(Self { approve: file.approve, keys, anchors })
+        Ok(Self {
+            approve: file.approve,
+            keys,
+            anchors,
+        })
     }
 }
 

@@ -465,10 +465,20 @@ fn compact_dn(name: &X509Name<'_>) -> String {
                 "0.9.2342.19200300.100.1.25" => "DC",
                 _ => "",
             };
-            let value = a.as_str().map_or_else(|_| "#".to_owned() + &hex::encode(a.as_slice()), |v| {
-                v.replace('\\', "\\\\").replace(',', "\\,").replace('+', "\\+").replace('=', "\\=")
-            });
-            if key.is_empty() { format!("{oid}={value}") } else { format!("{key}={value}") }
+            let value = a.as_str().map_or_else(
+                |_| "#".to_owned() + &hex::encode(a.as_slice()),
+                |v| {
+                    v.replace('\\', "\\\\")
+                        .replace(',', "\\,")
+                        .replace('+', "\\+")
+                        .replace('=', "\\=")
+                },
+            );
+            if key.is_empty() {
+                format!("{oid}={value}")
+            } else {
+                format!("{key}={value}")
+            }
         })
         .collect::<Vec<_>>()
         .join(",")

@@ -28,8 +28,9 @@ impl Format {
     }
 }
 
-/// A parsed `basics.sign` call.
+/// A parsed `basics.sign` call. (The protocol's parameters are flags, hence the bools.)
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct BasicsSign {
     /// Allowed storages; empty = all.
     pub storages: Vec<String>,
@@ -63,16 +64,26 @@ pub struct BasicsArgError {
 }
 
 fn err(code: &'static str, details: impl Into<String>) -> BasicsArgError {
-    BasicsArgError { code, details: details.into() }
+    BasicsArgError {
+        code,
+        details: details.into(),
+    }
 }
 
-fn flag(obj: Option<&Map<String, Value>>, name: &str, default: bool) -> Result<bool, BasicsArgError> {
+fn flag(
+    obj: Option<&Map<String, Value>>,
+    name: &str,
+    default: bool,
+) -> Result<bool, BasicsArgError> {
     match obj.and_then(|o| o.get(name)) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
-        Some(_) => Err(err("INVOCATION_ERROR", format!("\"{name}\" is not a boolean"))),
+        Some(_) => Err(err(
+            "INVOCATION_ERROR",
+            format!("\"{name}\" is not a boolean"),
+        )),
     }
 }
 
@@ -81,7 +92,10 @@ fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, Ba
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-        Some(_) => Err(err("INVOCATION_ERROR", format!("signerParams.{name} is not a string"))),
+        Some(_) => Err(err(
+            "INVOCATION_ERROR",
+            format!("signerParams.{name} is not a string"),
+        )),
     }
 }
 
@@ -89,26 +103,43 @@ fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, Ba
 fn chain_certs(list: &[Value]) -> Result<Vec<Vec<u8>>, BasicsArgError> {
     let mut out = Vec::new();
     for v in list {
-        let pem = v.as_str().ok_or_else(|| err("INVALID_SIGNING_PARAMS", "signerParams.chain holds a non-string"))?;
-        let certs = qoltanba_sign::input::decode_certificates(pem.as_bytes())
-            .map_err(|_| err("INVALID_SIGNING_PARAMS", "signerParams.chain holds an invalid certificate"))?;
+        let pem = v.as_str().ok_or_else(|| {
+            err(
+                "INVALID_SIGNING_PARAMS",
+                "signerParams.chain holds a non-string",
+            )
+        })?;
+        let certs = qoltanba_sign::input::decode_certificates(pem.as_bytes()).map_err(|_| {
+            err(
+                "INVALID_SIGNING_PARAMS",
+                "signerParams.chain holds an invalid certificate",
+            )
+        })?;
         out.extend(certs);
     }
     Ok(out)
 }
 
 impl BasicsSign {
-    /// Parses the `args` object.
+    /// Parses the `args` object (one field after another, as PROTOCOL.md §2.2 lists them).
+    #[allow(clippy::too_many_lines)]
     pub fn parse(args: Option<&Value>) -> Result<Self, BasicsArgError> {
-        let obj = match args {
-            Some(Value::Object(o)) => o,
-            _ => return Err(err("GENERAL_ERROR", "sign demands arguments as a JSON object")),
+        let Some(Value::Object(obj)) = args else {
+            return Err(err(
+                "GENERAL_ERROR",
+                "sign demands arguments as a JSON object",
+            ));
         };
         let format = match obj.get("format").and_then(Value::as_str) {
             Some("cms") => Format::Cms,
             Some("xml") => Format::Xml,
             Some("raw") => Format::Raw,
-            _ => return Err(err("INVALID_SIGNING_PARAMS", "format must be \"cms\", \"xml\" or \"raw\"")),
+            _ => {
+                return Err(err(
+                    "INVALID_SIGNING_PARAMS",
+                    "format must be \"cms\", \"xml\" or \"raw\"",
+                ));
+            }
         };
         let data = match obj.get("data") {
             Some(Value::String(s)) => vec![s.clone()],
@@ -117,24 +148,50 @@ impl BasicsSign {
                 .map(|v| v.as_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| err("INVALID_SIGNING_PARAMS", "data must hold strings"))?,
-            _ => return Err(err("INVALID_SIGNING_PARAMS", "data must be a string or a non-empty array")),
+            _ => {
+                return Err(err(
+                    "INVALID_SIGNING_PARAMS",
+                    "data must be a string or a non-empty array",
+                ));
+            }
         };
         let storages = match obj.get("allowedStorages") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-            Some(Value::String(s)) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             Some(_) => return Err(err("INVOCATION_ERROR", "allowedStorages is not an array")),
         };
         let sp = match obj.get("signingParams") {
             None | Some(Value::Null) => None,
             Some(Value::Object(o)) => Some(o),
-            Some(_) => return Err(err("INVOCATION_ERROR", "JSONObject[\"signingParams\"] is not a JSONObject.")),
+            Some(_) => {
+                return Err(err(
+                    "INVOCATION_ERROR",
+                    "JSONObject[\"signingParams\"] is not a JSONObject.",
+                ));
+            }
         };
-        let timestamp = sp.and_then(|o| o.get("tsaProfile")).is_some_and(|v| !v.is_null());
+        let timestamp = sp
+            .and_then(|o| o.get("tsaProfile"))
+            .is_some_and(|v| !v.is_null());
         let signer = match obj.get("signerParams") {
             None | Some(Value::Null) => None,
             Some(Value::Object(o)) => Some(o),
-            Some(_) => return Err(err("INVOCATION_ERROR", "JSONObject[\"signerParams\"] is not a JSONObject.")),
+            Some(_) => {
+                return Err(err(
+                    "INVOCATION_ERROR",
+                    "JSONObject[\"signerParams\"] is not a JSONObject.",
+                ));
+            }
         };
         let mut filter = KeyFilter {
             allow_expired: flag(sp, "allowExpired", false)?,
@@ -147,7 +204,12 @@ impl BasicsSign {
                     .iter()
                     .map(|v| v.as_str().map(str::to_owned))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| err("INVALID_SIGNING_PARAMS", "extKeyUsageOids must hold strings"))?,
+                    .ok_or_else(|| {
+                        err(
+                            "INVALID_SIGNING_PARAMS",
+                            "extKeyUsageOids must hold strings",
+                        )
+                    })?,
                 Some(_) => return Err(err("INVOCATION_ERROR", "extKeyUsageOids is not an array")),
             };
             filter.iin = opt_string(sig, "iin")?;
@@ -157,13 +219,23 @@ impl BasicsSign {
                 None | Some(Value::Null) => ChainRule::Configured,
                 Some(Value::Array(a)) if a.is_empty() => ChainRule::None,
                 Some(Value::Array(a)) => ChainRule::Given(chain_certs(a)?),
-                Some(_) => return Err(err("INVOCATION_ERROR", "signerParams.chain is not an array")),
+                Some(_) => {
+                    return Err(err(
+                        "INVOCATION_ERROR",
+                        "signerParams.chain is not an array",
+                    ));
+                }
             };
         }
-        if let Some(logo) = obj.get("logo").and_then(Value::as_str) {
-            if logo.len() > 50_000 {
-                return Err(err("INVALID_SIGNING_PARAMS", "logo is longer than 50000 characters"));
-            }
+        if obj
+            .get("logo")
+            .and_then(Value::as_str)
+            .is_some_and(|l| l.len() > 50_000)
+        {
+            return Err(err(
+                "INVALID_SIGNING_PARAMS",
+                "logo is longer than 50000 characters",
+            ));
         }
         Ok(Self {
             storages,
@@ -175,7 +247,11 @@ impl BasicsSign {
             timestamp,
             output_cert: flag(sp, "outputCert", false)?,
             filter,
-            locale: obj.get("locale").and_then(Value::as_str).unwrap_or("kk").to_owned(),
+            locale: obj
+                .get("locale")
+                .and_then(Value::as_str)
+                .unwrap_or("kk")
+                .to_owned(),
         })
     }
 }

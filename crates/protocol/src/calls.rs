@@ -94,7 +94,11 @@ fn parse_object(mut obj: Map<String, Value>) -> Incoming {
     let args = obj.remove("args");
     let call = match module.as_deref() {
         Some(modules::BASICS) => Call::Basics { method, args },
-        Some(modules::COMMON_UTILS) => Call::CommonUtils { method, args, uuid: obj.remove("uuid") },
+        Some(modules::COMMON_UTILS) => Call::CommonUtils {
+            method,
+            args,
+            uuid: obj.remove("uuid"),
+        },
         None | Some(modules::APPLET) => {
             if method.is_empty() {
                 return Incoming::Invalid("the request has no \"method\"".into());
@@ -214,7 +218,9 @@ pub enum CommonParseError {
 }
 
 fn s(v: &Value) -> Result<String, CommonParseError> {
-    v.as_str().map(str::to_owned).ok_or(CommonParseError::TypeMismatch)
+    v.as_str()
+        .map(str::to_owned)
+        .ok_or(CommonParseError::TypeMismatch)
 }
 
 fn b(v: &Value) -> Result<bool, CommonParseError> {
@@ -227,13 +233,13 @@ fn b(v: &Value) -> Result<bool, CommonParseError> {
 impl CommonCall {
     /// Matches `method` and `args`.
     pub fn parse(method: &str, args: Option<&Value>) -> Result<Self, CommonParseError> {
+        use CommonParseError::NoSuchMethod;
         let empty = Vec::new();
         let args: &Vec<Value> = match args {
             None | Some(Value::Null) => &empty,
             Some(Value::Array(a)) => a,
             Some(_) => return Err(CommonParseError::TypeMismatch),
         };
-        use CommonParseError::NoSuchMethod;
         Ok(match (method, args.as_slice()) {
             ("getActiveTokens", []) => Self::GetActiveTokens,
             ("getKeyInfo", [st]) => Self::GetKeyInfo { storage: s(st)? },

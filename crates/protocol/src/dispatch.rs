@@ -77,7 +77,9 @@ impl From<xml::XmlError> for Failure {
 
 fn b64(data: &str) -> Result<Vec<u8>, Failure> {
     let clean: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD.decode(clean.as_bytes()).map_err(|_| Failure::BadInput("invalid base64 data".into()))
+    STANDARD
+        .decode(clean.as_bytes())
+        .map_err(|_| Failure::BadInput("invalid base64 data".into()))
 }
 
 fn pem_cms(der: &[u8]) -> String {
@@ -108,15 +110,26 @@ fn summary_of_xml(text: &str) -> String {
 
 fn summary_of_bytes(data: &[u8]) -> String {
     match std::str::from_utf8(data) {
-        Ok(t) if t.len() <= 200 && !t.chars().any(char::is_control) => format!("{} bytes: {t}", data.len()),
+        Ok(t) if t.len() <= 200 && !t.chars().any(char::is_control) => {
+            format!("{} bytes: {t}", data.len())
+        }
         _ => format!("{} bytes", data.len()),
     }
 }
 
 impl Dispatcher {
     /// A dispatcher with its prompter, approval store and settings.
-    pub fn new(prompter: Arc<dyn Prompter>, store: Arc<dyn OriginStore>, settings: Settings) -> Self {
-        Self { prompter, store, settings, locale: Mutex::new("kk".into()) }
+    pub fn new(
+        prompter: Arc<dyn Prompter>,
+        store: Arc<dyn OriginStore>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            prompter,
+            store,
+            settings,
+            locale: Mutex::new("kk".into()),
+        }
     }
 
     /// The settings in force.
@@ -129,8 +142,12 @@ impl Dispatcher {
         let reply = match parse_frame(frame) {
             Incoming::Heartbeat => return Some(HEARTBEAT.to_owned()),
             Incoming::KeepAlive => return None,
-            Incoming::Invalid(why) => json!({"code": "500", "message": format!("request.invalid: {why}")}),
-            Incoming::Call(Call::UnknownModule(_)) => json!({"success": false, "errorCode": "MODULE_NOT_FOUND"}),
+            Incoming::Invalid(why) => {
+                json!({"code": "500", "message": format!("request.invalid: {why}")})
+            }
+            Incoming::Call(Call::UnknownModule(_)) => {
+                json!({"success": false, "errorCode": "MODULE_NOT_FOUND"})
+            }
             Incoming::Call(Call::CommonUtils { method, args, uuid }) => {
                 let mut r = self.common_utils(&method, args.as_ref(), origin);
                 if let (Some(u), Value::Object(o)) = (uuid, &mut r) {
@@ -138,7 +155,9 @@ impl Dispatcher {
                 }
                 r
             }
-            Incoming::Call(Call::Basics { method, args }) => self.basics(&method, args.as_ref(), origin),
+            Incoming::Call(Call::Basics { method, args }) => {
+                self.basics(&method, args.as_ref(), origin)
+            }
             Incoming::Call(Call::Applet { method, args }) => self.applet(&method, &args),
             Incoming::Call(Call::Accessory { method }) => accessory(&method),
         };
@@ -169,13 +188,19 @@ impl Dispatcher {
         let key = self.prompter.pick_key(request).map_err(Failure::Prompt)?;
         request
             .filter
-            .check(key.as_ref(), &self.settings.trust_anchors, OffsetDateTime::now_utc())
+            .check(
+                key.as_ref(),
+                &self.settings.trust_anchors,
+                OffsetDateTime::now_utc(),
+            )
             .map_err(Failure::Mismatch)?;
         Ok(key)
     }
 
     fn locale(&self) -> String {
-        self.locale.lock().map(|l| l.clone()).unwrap_or_else(|_| "kk".into())
+        self.locale
+            .lock()
+            .map_or_else(|_| "kk".into(), |l| l.clone())
     }
 
     // ---- commonUtils (PROTOCOL.md §2.3) ------------------------------------------------------
@@ -193,12 +218,20 @@ impl Dispatcher {
         match self.common_call(method, call, origin) {
             Ok(Some(obj)) => json!({"code": "200", "responseObject": obj}),
             Ok(None) => json!({"code": "200"}),
-            Err(Failure::Prompt(PromptError::Cancelled)) => json!({"code": "500", "message": "action.canceled"}),
+            Err(Failure::Prompt(PromptError::Cancelled)) => {
+                json!({"code": "500", "message": "action.canceled"})
+            }
             Err(e) => json!({"code": "500", "message": e.message()}),
         }
     }
 
-    fn common_call(&self, method: &str, call: CommonCall, origin: Option<&str>) -> Result<Option<Value>, Failure> {
+    #[allow(clippy::too_many_lines)] // one arm per method, each short
+    fn common_call(
+        &self,
+        method: &str,
+        call: CommonCall,
+        origin: Option<&str>,
+    ) -> Result<Option<Value>, Failure> {
         let locale = self.locale();
         let storages = |s: &str| vec![s.to_owned()];
         match call {
@@ -223,12 +256,23 @@ impl Dispatcher {
                 })?;
                 Ok(Some(key_info(key.as_ref())))
             }
-            CommonCall::CreateCades { storage, key_type, data, attached, timestamp } => {
+            CommonCall::CreateCades {
+                storage,
+                key_type,
+                data,
+                attached,
+                timestamp,
+            } => {
                 if timestamp {
-                    return Err(Failure::Unsupported("timestamps (CAdES-T) are not available yet".into()));
+                    return Err(Failure::Unsupported(
+                        "timestamps (CAdES-T) are not available yet".into(),
+                    ));
                 }
                 let content = b64(&data)?;
-                let filter = KeyFilter { signing_key: key_type.as_filter(), ..KeyFilter::default() };
+                let filter = KeyFilter {
+                    signing_key: key_type.as_filter(),
+                    ..KeyFilter::default()
+                };
                 let st = storages(&storage);
                 let key = self.key(&KeyRequest {
                     origin,
@@ -251,12 +295,19 @@ impl Dispatcher {
                 };
                 Ok(Some(Value::String(STANDARD.encode(der))))
             }
-            CommonCall::CreateCadesHash { storage, key_type, hash } => {
+            CommonCall::CreateCadesHash {
+                storage,
+                key_type,
+                hash,
+            } => {
                 let digest = b64(&hash)?;
                 if digest.is_empty() {
                     return Err(Failure::BadInput("the hash is empty".into()));
                 }
-                let filter = KeyFilter { signing_key: key_type.as_filter(), ..KeyFilter::default() };
+                let filter = KeyFilter {
+                    signing_key: key_type.as_filter(),
+                    ..KeyFilter::default()
+                };
                 let st = storages(&storage);
                 let key = self.key(&KeyRequest {
                     origin,
@@ -272,15 +323,26 @@ impl Dispatcher {
                     storages: &st,
                     locale: &locale,
                 })?;
-                let der = cms::sign_digest(key.as_ref(), &digest, &CmsOptions::default())?.to_detached_der()?;
+                let der = cms::sign_digest(key.as_ref(), &digest, &CmsOptions::default())?
+                    .to_detached_der()?;
                 Ok(Some(Value::String(STANDARD.encode(der))))
             }
-            CommonCall::SignXml { storage, key_type, xmls, tbs_xpath, parent_xpath, many } => {
+            CommonCall::SignXml {
+                storage,
+                key_type,
+                xmls,
+                tbs_xpath,
+                parent_xpath,
+                many,
+            } => {
                 // Refuse malformed documents before asking anyone anything.
                 for x in &xmls {
                     xml::parse(x)?;
                 }
-                let filter = KeyFilter { signing_key: key_type.as_filter(), ..KeyFilter::default() };
+                let filter = KeyFilter {
+                    signing_key: key_type.as_filter(),
+                    ..KeyFilter::default()
+                };
                 let st = storages(&storage);
                 let key = self.key(&KeyRequest {
                     origin,
@@ -296,7 +358,10 @@ impl Dispatcher {
                     storages: &st,
                     locale: &locale,
                 })?;
-                let opts = XmlSignOptions { tbs: Tbs::XPath(&tbs_xpath), parent: Parent::XPath(&parent_xpath) };
+                let opts = XmlSignOptions {
+                    tbs: Tbs::XPath(&tbs_xpath),
+                    parent: Parent::XPath(&parent_xpath),
+                };
                 let docs: Vec<&str> = xmls.iter().map(String::as_str).collect();
                 let signed = xml::sign_many(key.as_ref(), &docs, &opts)?;
                 Ok(Some(if many {
@@ -305,10 +370,14 @@ impl Dispatcher {
                     Value::String(signed.into_iter().next().unwrap_or_default())
                 }))
             }
-            CommonCall::ApplyCadesT => Err(Failure::Unsupported("timestamps (CAdES-T) are not available yet".into())),
+            CommonCall::ApplyCadesT => Err(Failure::Unsupported(
+                "timestamps (CAdES-T) are not available yet".into(),
+            )),
             // Local paths are never revealed to, nor taken from, web pages.
             CommonCall::ShowFileChooser => Err(Failure::Prompt(PromptError::Cancelled)),
-            CommonCall::FromFile => Err(Failure::Unsupported("signing files named by a web page is not allowed".into())),
+            CommonCall::FromFile => Err(Failure::Unsupported(
+                "signing files named by a web page is not allowed".into(),
+            )),
         }
     }
 
@@ -336,7 +405,9 @@ impl Dispatcher {
             Err(Failure::BadInput(d)) => {
                 json!({"status": false, "code": "INVALID_SIGNING_PARAMS", "message": "Invalid signing parameters.", "details": d})
             }
-            Err(e) => json!({"status": false, "code": "SIGNING_FAILURE", "message": "Signing has failed.", "details": e.message()}),
+            Err(e) => {
+                json!({"status": false, "code": "SIGNING_FAILURE", "message": "Signing has failed.", "details": e.message()})
+            }
         }
     }
 
@@ -344,14 +415,26 @@ impl Dispatcher {
         let docs: Vec<Vec<u8>> = call
             .data
             .iter()
-            .map(|d| if call.decode { b64(d) } else { Ok(d.as_bytes().to_vec()) })
+            .map(|d| {
+                if call.decode {
+                    b64(d)
+                } else {
+                    Ok(d.as_bytes().to_vec())
+                }
+            })
             .collect::<Result<_, _>>()?;
         if call.digested && call.format != Format::Cms {
-            return Err(Failure::BadInput(format!("digested data is supported for cms only, not {}", call.format.name())));
+            return Err(Failure::BadInput(format!(
+                "digested data is supported for cms only, not {}",
+                call.format.name()
+            )));
         }
         let xml_texts: Vec<&str> = if call.format == Format::Xml {
             docs.iter()
-                .map(|d| std::str::from_utf8(d).map_err(|_| Failure::BadInput("the XML is not UTF-8".into())))
+                .map(|d| {
+                    std::str::from_utf8(d)
+                        .map_err(|_| Failure::BadInput("the XML is not UTF-8".into()))
+                })
                 .collect::<Result<_, _>>()?
         } else {
             Vec::new()
@@ -361,7 +444,10 @@ impl Dispatcher {
         }
         let summaries = match call.format {
             Format::Xml => xml_texts.iter().map(|x| summary_of_xml(x)).collect(),
-            _ if call.digested => docs.iter().map(|d| format!("hash {}", hex::encode(d))).collect(),
+            _ if call.digested => docs
+                .iter()
+                .map(|d| format!("hash {}", hex::encode(d)))
+                .collect(),
             _ => docs.iter().map(|d| summary_of_bytes(d)).collect(),
         };
         let key = self.key(&KeyRequest {
@@ -396,14 +482,22 @@ impl Dispatcher {
                 .collect::<Result<_, Failure>>()?,
             Format::Xml => xml::sign_many(key, &xml_texts, &XmlSignOptions::default())?,
             Format::Raw => {
-                let alg = key.default_signature_algorithm().map_err(|e| Failure::Sign(e.to_string()))?;
+                let alg = key
+                    .default_signature_algorithm()
+                    .map_err(|e| Failure::Sign(e.to_string()))?;
                 docs.iter()
-                    .map(|d| key.sign(alg, d).map(|s| STANDARD.encode(s)).map_err(|e| Failure::Sign(e.to_string())))
+                    .map(|d| {
+                        key.sign(alg, d)
+                            .map(|s| STANDARD.encode(s))
+                            .map_err(|e| Failure::Sign(e.to_string()))
+                    })
                     .collect::<Result<_, _>>()?
             }
         };
         if call.format == Format::Raw && call.output_cert {
-            return Ok(json!({"signatures": results, "certificate": pem("CERTIFICATE", key.certificate_der())}));
+            return Ok(
+                json!({"signatures": results, "certificate": pem("CERTIFICATE", key.certificate_der())}),
+            );
         }
         Ok(json!(results))
     }
@@ -424,10 +518,14 @@ impl Dispatcher {
                     "SHA256" => DigestAlgorithm::Sha256,
                     other => return fail("COMMON", &format!("unsupported digest {other}")),
                 };
-                ok(Value::String(STANDARD.encode(digest.digest(data.as_bytes()))))
+                ok(Value::String(
+                    STANDARD.encode(digest.digest(data.as_bytes())),
+                ))
             }
             "verifyXml" => {
-                let Some(doc) = arg(0) else { return fail("COMMON", "verifyXml needs xml") };
+                let Some(doc) = arg(0) else {
+                    return fail("COMMON", "verifyXml needs xml");
+                };
                 let opts = XmlVerifyOptions {
                     trust_anchors: self.settings.trust_anchors.clone(),
                     now: None,
@@ -440,7 +538,9 @@ impl Dispatcher {
                 }
             }
             "verifyCMSSignature" => {
-                let (Some(sig), data) = (arg(0), arg(1)) else { return fail("COMMON", "verifyCMSSignature needs a signature") };
+                let (Some(sig), data) = (arg(0), arg(1)) else {
+                    return fail("COMMON", "verifyCMSSignature needs a signature");
+                };
                 let Ok(der) = qoltanba_sign::input::decode_binary(sig.as_bytes()) else {
                     return fail("COMMON", "invalid base64 signature");
                 };
@@ -448,7 +548,10 @@ impl Dispatcher {
                     Some(d) => DetachedContent::Bytes(d.as_bytes()),
                     None => DetachedContent::None,
                 };
-                let opts = VerifyOptions { trust_anchors: self.settings.trust_anchors.clone(), now: None };
+                let opts = VerifyOptions {
+                    trust_anchors: self.settings.trust_anchors.clone(),
+                    now: None,
+                };
                 match cms::verify(&der, content, &opts) {
                     Ok(r) if r.valid => ok(Value::Bool(true)),
                     Ok(_) => fail("SIGNATURE_VALIDATION_ERROR", "false"),
@@ -457,12 +560,17 @@ impl Dispatcher {
             }
             "setLocale" => {
                 if let (Some(l), Ok(mut cur)) = (arg(0), self.locale.lock()) {
-                    *cur = l.to_owned();
+                    l.clone_into(&mut cur);
                 }
                 ok(Value::String(String::new()))
             }
             // Everything else in this API takes the keystore password from the web page.
-            _ => fail("COMMON", &format!("Method not supported: {method} (the legacy applet API passed key passwords through web pages; use kz.gov.pki.knca.basics)")),
+            _ => fail(
+                "COMMON",
+                &format!(
+                    "Method not supported: {method} (the legacy applet API passed key passwords through web pages; use kz.gov.pki.knca.basics)"
+                ),
+            ),
         }
     }
 }
@@ -474,7 +582,9 @@ fn key_info(key: &dyn SigningKey) -> Value {
     let algorithm = match d.key_algorithm {
         qoltanba_pki::KeyAlgorithm::Rsa { .. } => "RSA".to_owned(),
         qoltanba_pki::KeyAlgorithm::Gost2004 => "ECGOST34310".to_owned(),
-        qoltanba_pki::KeyAlgorithm::Gost2015_256 | qoltanba_pki::KeyAlgorithm::Gost2015_512 => "ECGOST3410-2015".to_owned(),
+        qoltanba_pki::KeyAlgorithm::Gost2015_256 | qoltanba_pki::KeyAlgorithm::Gost2015_512 => {
+            "ECGOST3410-2015".to_owned()
+        }
         ref other => other.label(),
     };
     json!({
@@ -506,7 +616,9 @@ fn accessory(method: &str) -> Value {
         "getServices" => json!({"services": [
             "kz.gov.pki.knca.basics", "kz.gov.pki.knca.commonUtils", "kz.gov.pki.ncalayerservices.accessory"
         ]}),
-        "getVersion" => json!({"result": {"version": "1.4"}, "product": "Qoltanba", "productVersion": version}),
+        "getVersion" => {
+            json!({"result": {"version": "1.4"}, "product": "Qoltanba", "productVersion": version})
+        }
         // Windows of the Java app that do not exist here; answer so the socket stays in step.
         _ => json!({"status": true, "body": {}}),
     }

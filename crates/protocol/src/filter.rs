@@ -59,7 +59,12 @@ pub enum Mismatch {
 
 impl KeyFilter {
     /// Checks `key` at `now` against the filter; `anchors` are the configured trust anchors.
-    pub fn check(&self, key: &dyn SigningKey, anchors: &[Vec<u8>], now: OffsetDateTime) -> Result<(), Mismatch> {
+    pub fn check(
+        &self,
+        key: &dyn SigningKey,
+        anchors: &[Vec<u8>],
+        now: OffsetDateTime,
+    ) -> Result<(), Mismatch> {
         let d = key.details();
         self.check_details(d, now)?;
         let anchors: &[Vec<u8>] = match &self.chain {
@@ -75,7 +80,11 @@ impl KeyFilter {
     }
 
     /// The checks that need only the certificate details.
-    pub fn check_details(&self, d: &CertificateDetails, now: OffsetDateTime) -> Result<(), Mismatch> {
+    pub fn check_details(
+        &self,
+        d: &CertificateDetails,
+        now: OffsetDateTime,
+    ) -> Result<(), Mismatch> {
         for o in &self.eku_oids {
             let met = d.has_eku(o) || (o == oid::EKU_CLIENT_AUTH && d.key_kind.can_authenticate());
             if !met {
@@ -88,7 +97,10 @@ impl KeyFilter {
         if self.bin.as_ref().is_some_and(|b| d.bin.as_ref() != Some(b)) {
             return Err(Mismatch::Bin);
         }
-        if self.serial.as_ref().is_some_and(|s| !s.trim_start_matches('0').eq_ignore_ascii_case(d.serial.trim_start_matches('0'))) {
+        if self.serial.as_ref().is_some_and(|s| {
+            !s.trim_start_matches('0')
+                .eq_ignore_ascii_case(d.serial.trim_start_matches('0'))
+        }) {
             return Err(Mismatch::Serial);
         }
         match self.signing_key {

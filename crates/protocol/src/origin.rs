@@ -37,11 +37,17 @@ fn matches(pattern: &str, origin: &str) -> bool {
     if pattern == "*" || pattern.eq_ignore_ascii_case(origin) {
         return true;
     }
-    let Some((scheme, host)) = pattern.split_once("://*.") else { return false };
-    let Some((o_scheme, o_host)) = origin.split_once("://") else { return false };
+    let Some((scheme, host)) = pattern.split_once("://*.") else {
+        return false;
+    };
+    let Some((o_scheme, o_host)) = origin.split_once("://") else {
+        return false;
+    };
     scheme.eq_ignore_ascii_case(o_scheme)
         && (o_host.eq_ignore_ascii_case(host)
-            || o_host.to_ascii_lowercase().ends_with(&format!(".{}", host.to_ascii_lowercase())))
+            || o_host
+                .to_ascii_lowercase()
+                .ends_with(&format!(".{}", host.to_ascii_lowercase())))
 }
 
 impl OriginPolicy {
@@ -93,14 +99,23 @@ pub struct RateLimited<P> {
 impl<P: Prompter> RateLimited<P> {
     /// `max` prompts per `window` per origin.
     pub fn new(inner: P, max: usize, window: Duration) -> Self {
-        Self { inner, max, window, recent: Mutex::default(), busy: Mutex::default() }
+        Self {
+            inner,
+            max,
+            window,
+            recent: Mutex::default(),
+            busy: Mutex::default(),
+        }
     }
 
     fn admit(&self, origin: &str) -> Result<(), PromptError> {
         let now = Instant::now();
         let mut recent = self.recent.lock().map_err(|_| PromptError::RateLimited)?;
         let q = recent.entry(origin.to_owned()).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > self.window)
+        {
             q.pop_front();
         }
         if q.len() >= self.max {
@@ -156,7 +171,10 @@ mod tests {
         assert_eq!(p.verdict("http://idp.egov.kz"), Verdict::Ask);
         assert_eq!(p.verdict("https://notegov.kz"), Verdict::Ask);
         assert_eq!(p.verdict("https://SIGEX.kz"), Verdict::Allowed);
-        let all = OriginPolicy { allow: vec![], deny: vec!["*".into()] };
+        let all = OriginPolicy {
+            allow: vec![],
+            deny: vec!["*".into()],
+        };
         assert_eq!(all.verdict("null"), Verdict::Denied);
     }
 }

@@ -38,7 +38,8 @@ pub(crate) async fn handle(
 ) {
     match acceptor {
         Some(acc) => {
-            let Ok(Ok(tls)) = tokio::time::timeout(options.handshake_timeout, acc.accept(stream)).await
+            let Ok(Ok(tls)) =
+                tokio::time::timeout(options.handshake_timeout, acc.accept(stream)).await
             else {
                 return;
             };
@@ -101,8 +102,18 @@ fn host_ok(host: Option<&str>, local: SocketAddr) -> bool {
         .any(|h| host.eq_ignore_ascii_case(h) || host.eq_ignore_ascii_case(&format!("{h}:{port}")))
 }
 
-async fn respond<S: AsyncWrite + Unpin>(s: &mut S, status: &str, ctype: &str, body: &str, cors: bool) {
-    let cors = if cors { "Access-Control-Allow-Origin: *\r\n" } else { "" };
+async fn respond<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    status: &str,
+    ctype: &str,
+    body: &str,
+    cors: bool,
+) {
+    let cors = if cors {
+        "Access-Control-Allow-Origin: *\r\n"
+    } else {
+        ""
+    };
     let msg = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{cors}Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -119,25 +130,51 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     shutdown: watch::Receiver<bool>,
 ) {
     let mut reader = BufReader::new(stream);
-    let Ok(Some(head)) = tokio::time::timeout(options.handshake_timeout, read_head(&mut reader)).await else {
+    let Ok(Some(head)) =
+        tokio::time::timeout(options.handshake_timeout, read_head(&mut reader)).await
+    else {
         return;
     };
     if !host_ok(head.host.as_deref(), local) {
-        respond(reader.get_mut(), "403 Forbidden", "text/plain", "Host not allowed\n", false).await;
+        respond(
+            reader.get_mut(),
+            "403 Forbidden",
+            "text/plain",
+            "Host not allowed\n",
+            false,
+        )
+        .await;
         return;
     }
     let origin = head.origin.clone().filter(|o| !o.is_empty());
-    let verdict = dispatcher.settings().origins.verdict(origin.as_deref().unwrap_or(NO_ORIGIN));
+    let verdict = dispatcher
+        .settings()
+        .origins
+        .verdict(origin.as_deref().unwrap_or(NO_ORIGIN));
     if !head.upgrade {
         status_page(reader.get_mut(), &head, origin.as_deref(), verdict).await;
         return;
     }
     if verdict == Verdict::Denied {
-        respond(reader.get_mut(), "403 Forbidden", "text/plain", "Origin not allowed by policy\n", false).await;
+        respond(
+            reader.get_mut(),
+            "403 Forbidden",
+            "text/plain",
+            "Origin not allowed by policy\n",
+            false,
+        )
+        .await;
         return;
     }
     let Some(key) = head.ws_key.as_deref() else {
-        respond(reader.get_mut(), "400 Bad Request", "text/plain", "Missing Sec-WebSocket-Key\n", false).await;
+        respond(
+            reader.get_mut(),
+            "400 Bad Request",
+            "text/plain",
+            "Missing Sec-WebSocket-Key\n",
+            false,
+        )
+        .await;
         return;
     };
     let accept = derive_accept_key(key.as_bytes());
@@ -154,9 +191,21 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     websocket(ws, dispatcher, options, origin, shutdown).await;
 }
 
-async fn status_page<S: AsyncWrite + Unpin>(s: &mut S, head: &Head, origin: Option<&str>, verdict: Verdict) {
+async fn status_page<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    head: &Head,
+    origin: Option<&str>,
+    verdict: Verdict,
+) {
     if head.method != "GET" && head.method != "HEAD" {
-        respond(s, "405 Method Not Allowed", "text/plain", "GET only\n", false).await;
+        respond(
+            s,
+            "405 Method Not Allowed",
+            "text/plain",
+            "GET only\n",
+            false,
+        )
+        .await;
         return;
     }
     let allowed = match verdict {
@@ -231,10 +280,10 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 // A panic in a handler must not take the connection's order with it.
                 Err(_) => Some(r#"{"code":"500","message":"internal error"}"#.to_owned()),
             };
-            if let Some(r) = reply {
-                if worker_tx.send(Message::text(r)).await.is_err() {
-                    break;
-                }
+            if let Some(r) = reply
+                && worker_tx.send(Message::text(r)).await.is_err()
+            {
+                break;
             }
         }
     });
@@ -244,12 +293,9 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
             m = tokio::time::timeout(options.idle_timeout, stream.next()) => m,
             _ = shutdown.changed() => break,
         };
-        let msg = match next {
-            Ok(Some(Ok(m))) => m,
-            // Idle, closed, or a protocol error (e.g. a message over the limit): end this one
-            // connection only.
-            _ => break,
-        };
+        // Idle, closed, or a protocol error (e.g. a message over the limit): end this one
+        // connection only.
+        let Ok(Some(Ok(msg))) = next else { break };
         match msg {
             Message::Text(t) if t.as_str() == HEARTBEAT => {
                 // Answered at once, even while a request is waiting for a person.
@@ -258,7 +304,11 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 }
             }
             Message::Text(t) => {
-                if req_tx.send(Job::Request(t.as_str().to_owned())).await.is_err() {
+                if req_tx
+                    .send(Job::Request(t.as_str().to_owned()))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }

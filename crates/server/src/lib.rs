@@ -51,7 +51,7 @@ impl Default for ServerOptions {
             tls: None,
             max_message: DEFAULT_MAX_MESSAGE,
             max_connections: 2048,
-            idle_timeout: Duration::from_secs(3600),
+            idle_timeout: Duration::from_hours(1),
             handshake_timeout: Duration::from_secs(10),
         }
     }
@@ -74,13 +74,14 @@ pub async fn serve(
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
             _ = shutdown.changed() => break,
         };
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
-            },
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
             _ = shutdown.changed() => break,
+        };
+        let Ok((stream, peer)) = accepted else {
+            // Out of file descriptors and the like: back off instead of spinning.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
         };
         // Reap finished connection tasks so the set does not grow without bound.
         while tasks.try_join_next().is_some() {}

@@ -22,17 +22,23 @@ impl FileOriginStore {
             .ok()
             .and_then(|b| serde_json::from_slice::<BTreeSet<String>>(&b).ok())
             .unwrap_or_default();
-        Self { path, set: Mutex::new(set) }
+        Self {
+            path,
+            set: Mutex::new(set),
+        }
     }
 
     /// The remembered origins.
     pub fn list(&self) -> Vec<String> {
-        self.set.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        self.set
+            .lock()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Forgets an origin; true if it was remembered.
     pub fn revoke(&self, origin: &str) -> std::io::Result<bool> {
-        let removed = self.set.lock().map(|mut s| s.remove(origin)).unwrap_or(false);
+        let removed = self.set.lock().is_ok_and(|mut s| s.remove(origin));
         self.save()?;
         Ok(removed)
     }
@@ -101,6 +107,9 @@ impl PolicyFile {
 
     /// The origin part as the protocol's policy.
     pub fn origin_policy(&self) -> OriginPolicy {
-        OriginPolicy { allow: self.origins.allow.clone(), deny: self.origins.deny.clone() }
+        OriginPolicy {
+            allow: self.origins.allow.clone(),
+            deny: self.origins.deny.clone(),
+        }
     }
 }

@@ -16,17 +16,22 @@ pub fn holder(port: u16) -> Option<String> {
 #[cfg(target_os = "linux")]
 mod linux {
     pub(super) fn holder(port: u16) -> Option<String> {
-        let inode = ["/proc/net/tcp", "/proc/net/tcp6"].iter().find_map(|f| listening_inode(f, port))?;
+        let inode = ["/proc/net/tcp", "/proc/net/tcp6"]
+            .iter()
+            .find_map(|f| listening_inode(f, port))?;
         let needle = format!("socket:[{inode}]");
         for entry in std::fs::read_dir("/proc").ok()?.flatten() {
             let pid = entry.file_name().to_string_lossy().into_owned();
             if !pid.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
             }
-            let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else { continue };
+            let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+                continue;
+            };
             for fd in fds.flatten() {
                 if std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy() == needle) {
-                    let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+                    let comm =
+                        std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
                     return Some(format!("{} (pid {pid})", comm.trim()));
                 }
             }
@@ -41,7 +46,8 @@ mod linux {
             let cols: Vec<&str> = l.split_whitespace().collect();
             let local = cols.get(1)?;
             let p = u16::from_str_radix(local.rsplit(':').next()?, 16).ok()?;
-            (p == port && cols.get(3) == Some(&"0A")).then(|| cols.get(9).map(|s| (*s).to_owned()))?
+            (p == port && cols.get(3) == Some(&"0A"))
+                .then(|| cols.get(9).map(|s| (*s).to_owned()))?
         })
     }
 }

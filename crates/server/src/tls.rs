@@ -56,7 +56,11 @@ impl TlsPaths {
     /// The files under `<data_dir>/tls/`.
     pub fn in_dir(data_dir: &Path) -> Self {
         let d = data_dir.join("tls");
-        Self { ca: d.join("local-ca.pem"), cert: d.join("server.pem"), key: d.join("server.key") }
+        Self {
+            ca: d.join("local-ca.pem"),
+            cert: d.join("server.pem"),
+            key: d.join("server.key"),
+        }
     }
 }
 
@@ -78,12 +82,18 @@ pub fn ensure(data_dir: &Path) -> Result<(Arc<rustls::ServerConfig>, bool), TlsE
 }
 
 fn needs_renewal(paths: &TlsPaths) -> bool {
-    let Ok(pem) = std::fs::read(&paths.cert) else { return true };
+    let Ok(pem) = std::fs::read(&paths.cert) else {
+        return true;
+    };
     if !paths.key.is_file() || !paths.ca.is_file() {
         return true;
     }
-    let Some(Ok(leaf)) = CertificateDer::pem_slice_iter(&pem).next() else { return true };
-    let Ok((_, cert)) = x509_parser::parse_x509_certificate(&leaf) else { return true };
+    let Some(Ok(leaf)) = CertificateDer::pem_slice_iter(&pem).next() else {
+        return true;
+    };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(&leaf) else {
+        return true;
+    };
     cert.validity().not_after.to_datetime() - OffsetDateTime::now_utc()
         < Duration::days(RENEW_BEFORE_DAYS)
 }
@@ -95,7 +105,12 @@ fn generate(paths: &TlsPaths) -> Result<(), TlsError> {
 
     let mut ca = CertificateParams::default();
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("Qoltanba local CA {} {}", host, now.date()).trim().replace("  ", " "));
+    dn.push(
+        DnType::CommonName,
+        format!("Qoltanba local CA {} {}", host, now.date())
+            .trim()
+            .replace("  ", " "),
+    );
     dn.push(DnType::OrganizationName, "Qoltanba (this computer only)");
     ca.distinguished_name = dn;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -138,7 +153,11 @@ fn generate(paths: &TlsPaths) -> Result<(), TlsError> {
     let dir = paths.ca.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     write_file(&paths.ca, ca_cert.pem().as_bytes(), false)?;
-    write_file(&paths.cert, format!("{}{}", leaf_cert.pem(), ca_cert.pem()).as_bytes(), false)?;
+    write_file(
+        &paths.cert,
+        format!("{}{}", leaf_cert.pem(), ca_cert.pem()).as_bytes(),
+        false,
+    )?;
     write_file(&paths.key, leaf_key.serialize_pem().as_bytes(), true)?;
     Ok(())
 }
@@ -165,7 +184,8 @@ fn server_config(paths: &TlsPaths) -> Result<Arc<rustls::ServerConfig>, TlsError
         .map_err(|e| TlsError::Config(e.to_string()))?
         .collect::<Result<_, _>>()
         .map_err(|e| TlsError::Config(e.to_string()))?;
-    let key = PrivateKeyDer::from_pem_file(&paths.key).map_err(|e| TlsError::Config(e.to_string()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(&paths.key).map_err(|e| TlsError::Config(e.to_string()))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -15,7 +15,10 @@ pub const SYSTEM_CERT: &str = "/usr/local/share/ca-certificates/qoltanba-local-c
 /// Firefox profile's.
 pub fn nss_databases(home: &Path) -> Vec<PathBuf> {
     let mut dbs = vec![home.join(".pki/nssdb")];
-    for base in [home.join(".mozilla/firefox"), home.join("snap/firefox/common/.mozilla/firefox")] {
+    for base in [
+        home.join(".mozilla/firefox"),
+        home.join("snap/firefox/common/.mozilla/firefox"),
+    ] {
         if let Ok(entries) = std::fs::read_dir(base) {
             for e in entries.flatten() {
                 if e.path().join("cert9.db").is_file() {
@@ -32,8 +35,16 @@ fn certutil(args: &[&str]) -> Result<String, String> {
         .args(args)
         .output()
         .map_err(|e| format!("cannot run certutil (install libnss3-tools): {e}"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if out.status.success() { Ok(text) } else { Err(text.trim().to_owned()) }
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(text.trim().to_owned())
+    }
 }
 
 fn db_arg(db: &Path) -> String {
@@ -52,12 +63,24 @@ pub fn install(ca_pem: &Path, home: &Path, system: bool) -> Result<Vec<String>, 
         // Replace an older Qoltanba CA (renewal) rather than piling them up.
         let _ = certutil(&["-D", "-d", &db_arg(&db), "-n", NICKNAME]);
         let ca = ca_pem.to_string_lossy();
-        certutil(&["-A", "-d", &db_arg(&db), "-n", NICKNAME, "-t", "C,,", "-i", &ca])?;
+        certutil(&[
+            "-A",
+            "-d",
+            &db_arg(&db),
+            "-n",
+            NICKNAME,
+            "-t",
+            "C,,",
+            "-i",
+            &ca,
+        ])?;
         done.push(format!("installed in {}", db.display()));
     }
     if system {
         std::fs::copy(ca_pem, SYSTEM_CERT).map_err(|e| format!("{SYSTEM_CERT}: {e}"))?;
-        let st = Command::new("update-ca-certificates").status().map_err(|e| e.to_string())?;
+        let st = Command::new("update-ca-certificates")
+            .status()
+            .map_err(|e| e.to_string())?;
         if !st.success() {
             return Err("update-ca-certificates failed".into());
         }
@@ -70,13 +93,17 @@ pub fn install(ca_pem: &Path, home: &Path, system: bool) -> Result<Vec<String>, 
 pub fn remove(home: &Path, system: bool) -> Result<Vec<String>, String> {
     let mut done = Vec::new();
     for db in nss_databases(home) {
-        if db.join("cert9.db").is_file() && certutil(&["-D", "-d", &db_arg(&db), "-n", NICKNAME]).is_ok() {
+        if db.join("cert9.db").is_file()
+            && certutil(&["-D", "-d", &db_arg(&db), "-n", NICKNAME]).is_ok()
+        {
             done.push(format!("removed from {}", db.display()));
         }
     }
     if system && Path::new(SYSTEM_CERT).exists() {
         std::fs::remove_file(SYSTEM_CERT).map_err(|e| format!("{SYSTEM_CERT}: {e}"))?;
-        let _ = Command::new("update-ca-certificates").arg("--fresh").status();
+        let _ = Command::new("update-ca-certificates")
+            .arg("--fresh")
+            .status();
         done.push("removed from the system store".into());
     }
     Ok(done)

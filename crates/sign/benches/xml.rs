@@ -13,10 +13,15 @@ use qoltanba_testkit::pki::{LeafSpec, TestPki, Usage};
 
 /// A form of about `size` bytes: many fields with Kazakh/Russian text and attributes.
 pub fn form(size: usize) -> String {
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<form xmlns=\"urn:egov:form\">\n");
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<form xmlns=\"urn:egov:form\">\n",
+    );
     let mut i = 0;
     while s.len() < size {
-        let _ = writeln!(s, "  <field n=\"{i}\" kind=\"text\">Өтініш беруші / Заявитель №{i}: Тестов Тест</field>");
+        let _ = writeln!(
+            s,
+            "  <field n=\"{i}\" kind=\"text\">Өтініш беруші / Заявитель №{i}: Тестов Тест</field>"
+        );
         i += 1;
     }
     s.push_str("</form>\n");
@@ -26,8 +31,16 @@ pub fn form(size: usize) -> String {
 fn benches(c: &mut Criterion) {
     let pki = TestPki::new();
     let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
-    let nca = p12::write(&Contents::of(&leaf), "Qwerty12", Protection::NcaLegacy, Encoding::NcaBer);
-    let key = pkcs12::open(&nca, &Secret::new("Qwerty12".into())).unwrap().keys.remove(0);
+    let nca = p12::write(
+        &Contents::of(&leaf),
+        "Qwerty12",
+        Protection::NcaLegacy,
+        Encoding::NcaBer,
+    );
+    let key = pkcs12::open(&nca, &Secret::new("Qwerty12".into()))
+        .unwrap()
+        .keys
+        .remove(0);
     let mut g = c.benchmark_group("xml");
     for (label, size) in [("10KiB", 10 << 10), ("10MiB", 10 << 20)] {
         let doc = form(size);

@@ -37,16 +37,25 @@ fn serve_page(listener: TcpListener, page: String, client_js: Vec<u8>, tx: mpsc:
         } else {
             ("text/html; charset=utf-8", page.clone().into_bytes())
         };
-        let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+        let _ = write!(
+            s,
+            "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
         let _ = s.write_all(&body);
     }
 }
 
 #[test]
 fn headless_chromium_signs_over_wss() {
-    let chromium = ["chromium", "chromium-browser"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok());
+    let chromium = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok());
     let chromium = chromium.expect("chromium is missing: run ./scripts/setup.sh");
-    let server = start(&Options { tls: true, ..Options::default() });
+    let server = start(&Options {
+        tls: true,
+        ..Options::default()
+    });
     let home = server.dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let data = server.dir.path().join("data");
@@ -55,13 +64,21 @@ fn headless_chromium_signs_over_wss() {
         .env("HOME", &home)
         .output()
         .unwrap();
-    assert!(out.status.success(), "trust install: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "trust install: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let st = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
         .args(["trust", "status", "--data-dir", data.to_str().unwrap()])
         .env("HOME", &home)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&st.stdout).contains(": trusted"), "{}", String::from_utf8_lossy(&st.stdout));
+    assert!(
+        String::from_utf8_lossy(&st.stdout).contains(": trusted"),
+        "{}",
+        String::from_utf8_lossy(&st.stdout)
+    );
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let http_port = listener.local_addr().unwrap().port();
@@ -81,7 +98,8 @@ fn headless_chromium_signs_over_wss() {
 </script>"#,
         port = server.port
     );
-    let client_js = std::fs::read(js_dir().join("node_modules/ncalayer-js-client/ncalayer-client.js")).unwrap();
+    let client_js =
+        std::fs::read(js_dir().join("node_modules/ncalayer-js-client/ncalayer-client.js")).unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || serve_page(listener, page, client_js, tx));
 
@@ -105,10 +123,13 @@ fn headless_chromium_signs_over_wss() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let result = rx.recv_timeout(Duration::from_secs(60));
+    let result = rx.recv_timeout(Duration::from_mins(1));
     let _ = child.kill();
     let _ = child.wait();
     let result = result.expect("the page reported nothing within 60 s");
-    assert!(result.starts_with("-----BEGIN CMS-----"), "page result: {result}");
+    assert!(
+        result.starts_with("-----BEGIN CMS-----"),
+        "page result: {result}"
+    );
     server.assert_cms("browser", &result, None);
 }

@@ -32,7 +32,12 @@ pub(crate) struct Options<'a> {
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Self { approve: true, tls: false, policy: None, extra_args: &[] }
+        Self {
+            approve: true,
+            tls: false,
+            policy: None,
+            extra_args: &[],
+        }
     }
 }
 
@@ -48,7 +53,11 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
     let unattended = dir.path().join("unattended.toml");
     std::fs::write(
         &unattended,
-        format!("approve = {}\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n", opts.approve, key.to_str().unwrap()),
+        format!(
+            "approve = {}\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n",
+            opts.approve,
+            key.to_str().unwrap()
+        ),
     )
     .unwrap();
     #[cfg(unix)]
@@ -83,10 +92,23 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("LISTENING ").unwrap_or_else(|| panic!("no LISTENING line: {line:?}")).to_owned();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("LISTENING ")
+        .unwrap_or_else(|| panic!("no LISTENING line: {line:?}"))
+        .to_owned();
     let port = url.rsplit(':').next().unwrap().parse().unwrap();
-    Server { child, url, port, dir, _pki: pki, leaf }
+    Server {
+        child,
+        url,
+        port,
+        dir,
+        _pki: pki,
+        leaf,
+    }
 }
 
 impl Server {

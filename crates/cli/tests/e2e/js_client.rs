@@ -10,39 +10,76 @@ const CONTENT: &str = "Қолтаңба тесті / тест подписи / s
 
 fn run_client(server: &Server, mode: &str, extra_ca: Option<&std::path::Path>) -> Value {
     let mut cmd = Command::new("node");
-    cmd.current_dir(js_dir()).args(["run.mjs", "--url", &server.url, "--mode", mode]);
+    cmd.current_dir(js_dir())
+        .args(["run.mjs", "--url", &server.url, "--mode", mode]);
     if let Some(ca) = extra_ca {
         cmd.env("NODE_EXTRA_CA_CERTS", ca);
     }
     let out = cmd.output().expect("run node (apt nodejs)");
-    assert!(out.status.success(), "node failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("bad output {e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn ok<'a>(r: &'a Value, name: &str) -> &'a Value {
-    r[name].get("ok").unwrap_or_else(|| panic!("{name} failed: {}", r[name]))
+    r[name]
+        .get("ok")
+        .unwrap_or_else(|| panic!("{name} failed: {}", r[name]))
 }
 
 fn error(r: &Value, name: &str) -> String {
-    r[name]["error"].as_str().unwrap_or_else(|| panic!("{name} should have failed: {}", r[name])).to_owned()
+    r[name]["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} should have failed: {}", r[name]))
+        .to_owned()
 }
 
 fn check_approve_suite(server: &Server, r: &Value) {
     assert_eq!(ok(r, "connect"), "1.4");
     assert_eq!(ok(r, "getActiveTokens"), &serde_json::json!([]));
     let info = ok(r, "getKeyInfo");
-    assert!(info["subjectDn"].as_str().unwrap().contains("SERIALNUMBER=IIN123456789011"), "{info}");
+    assert!(
+        info["subjectDn"]
+            .as_str()
+            .unwrap()
+            .contains("SERIALNUMBER=IIN123456789011"),
+        "{info}"
+    );
     assert_eq!(info["keyId"], server.leaf.ski_hex.as_str());
     assert_eq!(info["algorithm"], "RSA");
-    assert!(info["certNotAfter"].as_str().unwrap().parse::<u64>().is_ok());
+    assert!(
+        info["certNotAfter"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok()
+    );
     let pem = info["pem"].as_str().unwrap();
-    assert_eq!(qoltanba_sign::input::decode_certificates(pem.as_bytes()).unwrap()[0], server.leaf.cert_der);
+    assert_eq!(
+        qoltanba_sign::input::decode_certificates(pem.as_bytes()).unwrap()[0],
+        server.leaf.cert_der
+    );
 
     let content = CONTENT.as_bytes();
-    server.assert_cms("cadesAttached", ok(r, "cadesAttached").as_str().unwrap(), None);
-    server.assert_cms("cadesDetached", ok(r, "cadesDetached").as_str().unwrap(), Some(content));
-    server.assert_cms("cadesHash", ok(r, "cadesHash").as_str().unwrap(), Some(content));
+    server.assert_cms(
+        "cadesAttached",
+        ok(r, "cadesAttached").as_str().unwrap(),
+        None,
+    );
+    server.assert_cms(
+        "cadesDetached",
+        ok(r, "cadesDetached").as_str().unwrap(),
+        Some(content),
+    );
+    server.assert_cms(
+        "cadesHash",
+        ok(r, "cadesHash").as_str().unwrap(),
+        Some(content),
+    );
     server.assert_xml("signXml", ok(r, "signXml").as_str().unwrap());
     let many = ok(r, "signXmls").as_array().unwrap();
     assert_eq!(many.len(), 2);
@@ -57,17 +94,29 @@ fn check_approve_suite(server: &Server, r: &Value) {
     assert_eq!(many.len(), 2);
     server.assert_cms("basicsMany0", many[0].as_str().unwrap(), None);
     server.assert_cms("basicsMany1", many[1].as_str().unwrap(), None);
-    server.assert_cms("basicsHash", ok(r, "basicsCmsHash").as_str().unwrap(), Some(content));
+    server.assert_cms(
+        "basicsHash",
+        ok(r, "basicsCmsHash").as_str().unwrap(),
+        Some(content),
+    );
     let xmls = ok(r, "basicsXml").as_array().unwrap();
     server.assert_xml("basicsXml", xmls[0].as_str().unwrap());
 
-    assert!(error(r, "basicsWrongIin").starts_with("SIGNING_FAILURE"), "{}", r["basicsWrongIin"]);
+    assert!(
+        error(r, "basicsWrongIin").starts_with("SIGNING_FAILURE"),
+        "{}",
+        r["basicsWrongIin"]
+    );
     // The only key is a SIGN key: an authentication request finds none.
     assert!(error(r, "basicsAuthKeyWanted").contains("no key"));
     assert_eq!(error(r, "badBase64"), "500: invalid base64 data");
     assert!(error(r, "badXml").starts_with("500: malformed XML"));
     assert!(error(r, "xxe").contains("DTD"));
-    assert!(r["changeLocale"].get("error").is_none(), "{}", r["changeLocale"]);
+    assert!(
+        r["changeLocale"].get("error").is_none(),
+        "{}",
+        r["changeLocale"]
+    );
 }
 
 #[test]
@@ -79,22 +128,35 @@ fn js_client_over_ws() {
 
 #[test]
 fn js_client_over_wss_with_the_local_ca() {
-    let server = start(&Options { tls: true, ..Options::default() });
+    let server = start(&Options {
+        tls: true,
+        ..Options::default()
+    });
     assert!(server.url.starts_with("wss://"));
     let r = run_client(&server, "approve", Some(&server.local_ca()));
     check_approve_suite(&server, &r);
     // Without trusting the local CA the client cannot connect (looks like "not running").
     let r = run_client(&server, "approve", None);
     let e = r["connect"]["error"].as_str().unwrap();
-    assert!(e.starts_with("Ошибка взаимодействия с NCALayer") || e == "connect timeout", "{e}");
+    assert!(
+        e.starts_with("Ошибка взаимодействия с NCALayer") || e == "connect timeout",
+        "{e}"
+    );
 }
 
 #[test]
 fn js_client_cancel() {
-    let server = start(&Options { approve: false, ..Options::default() });
+    let server = start(&Options {
+        approve: false,
+        ..Options::default()
+    });
     let r = run_client(&server, "cancel", None);
     assert_eq!(ok(&r, "connect"), "1.4");
-    assert_eq!(r["basicsCancel"]["canceledByUser"], true, "{}", r["basicsCancel"]);
+    assert_eq!(
+        r["basicsCancel"]["canceledByUser"], true,
+        "{}",
+        r["basicsCancel"]
+    );
     assert_eq!(error(&r, "commonUtilsCancel"), "500: action.canceled");
     assert_eq!(r["commonUtilsCancel"]["canceledByUser"], false);
     assert_eq!(error(&r, "signXmlCancel"), "500: action.canceled");

@@ -28,7 +28,9 @@ fn connect(url: &str, origin: Option<&str>) -> Result<Ws, tungstenite::Error> {
 fn ask(ws: &mut Ws, frame: Message) -> serde_json::Value {
     ws.send(frame).unwrap();
     match ws.read().unwrap() {
-        Message::Text(t) => serde_json::from_str(t.as_str()).unwrap_or_else(|_| serde_json::json!(t.as_str())),
+        Message::Text(t) => {
+            serde_json::from_str(t.as_str()).unwrap_or_else(|_| serde_json::json!(t.as_str()))
+        }
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -39,37 +41,93 @@ const TOKENS: &str = r#"{"module":"kz.gov.pki.knca.commonUtils","method":"getAct
 fn malformed_frames_get_protocol_errors_and_the_connection_goes_on() {
     let server = start(&Options::default());
     let mut ws = connect(&server.url, None).unwrap();
-    assert_eq!(ask(&mut ws, Message::text("--heartbeat--")), "--heartbeat--");
+    assert_eq!(
+        ask(&mut ws, Message::text("--heartbeat--")),
+        "--heartbeat--"
+    );
     let r = ask(&mut ws, Message::text("{not json"));
     assert_eq!(r["code"], "500");
-    assert!(r["message"].as_str().unwrap().starts_with("request.invalid"));
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("request.invalid")
+    );
     let r = ask(&mut ws, Message::binary(vec![1, 2, 3]));
     assert!(r["message"].as_str().unwrap().contains("binary"));
-    let r = ask(&mut ws, Message::text(r#"{"module":"kz.digiflow.mobile.extensions","method":"getVersion"}"#));
-    assert_eq!(r, serde_json::json!({"success": false, "errorCode": "MODULE_NOT_FOUND"}));
-    let r = ask(&mut ws, Message::text(r#"{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":[1,2,3,4]}"#));
-    assert_eq!(r["message"], "java.lang.IllegalArgumentException: argument type mismatch. Method: createCAdESFromBase64");
-    let r = ask(&mut ws, Message::text(r#"{"module":"kz.gov.pki.knca.commonUtils","method":"nope","args":[],"uuid":"u-1"}"#));
-    assert_eq!(r, serde_json::json!({"code": "500", "message": "NoSuchMethodException nope", "uuid": "u-1"}));
-    let r = ask(&mut ws, Message::text(r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK","signingParams":555}}"#));
+    let r = ask(
+        &mut ws,
+        Message::text(r#"{"module":"kz.digiflow.mobile.extensions","method":"getVersion"}"#),
+    );
+    assert_eq!(
+        r,
+        serde_json::json!({"success": false, "errorCode": "MODULE_NOT_FOUND"})
+    );
+    let r = ask(
+        &mut ws,
+        Message::text(
+            r#"{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":[1,2,3,4]}"#,
+        ),
+    );
+    assert_eq!(
+        r["message"],
+        "java.lang.IllegalArgumentException: argument type mismatch. Method: createCAdESFromBase64"
+    );
+    let r = ask(
+        &mut ws,
+        Message::text(
+            r#"{"module":"kz.gov.pki.knca.commonUtils","method":"nope","args":[],"uuid":"u-1"}"#,
+        ),
+    );
+    assert_eq!(
+        r,
+        serde_json::json!({"code": "500", "message": "NoSuchMethodException nope", "uuid": "u-1"})
+    );
+    let r = ask(
+        &mut ws,
+        Message::text(
+            r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK","signingParams":555}}"#,
+        ),
+    );
     assert_eq!(r["code"], "INVOCATION_ERROR");
     assert_eq!(r["status"], false);
-    let r = ask(&mut ws, Message::text(r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":[1]}"#));
+    let r = ask(
+        &mut ws,
+        Message::text(r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":[1]}"#),
+    );
     assert_eq!(r["code"], "GENERAL_ERROR");
-    let r = ask(&mut ws, Message::text(r#"{"method":"getKeys","args":["PKCS12","/k.p12","pw","ALL"]}"#));
-    assert_eq!(r["errorCode"], "COMMON", "the legacy API never takes passwords from pages");
+    let r = ask(
+        &mut ws,
+        Message::text(r#"{"method":"getKeys","args":["PKCS12","/k.p12","pw","ALL"]}"#),
+    );
+    assert_eq!(
+        r["errorCode"], "COMMON",
+        "the legacy API never takes passwords from pages"
+    );
     // `{}` is a keep-alive: no reply, so the next reply belongs to the next request.
     ws.send(Message::text("{}")).unwrap();
-    assert_eq!(ask(&mut ws, Message::text(TOKENS)), serde_json::json!({"code": "200", "responseObject": []}));
+    assert_eq!(
+        ask(&mut ws, Message::text(TOKENS)),
+        serde_json::json!({"code": "200", "responseObject": []})
+    );
     // 60 MB in one frame: read, answered, and the connection still serves.
-    let big = format!(r#"{{"module":"x.y","method":"z","args":["{}"]}}"#, "A".repeat(60_000_000));
-    assert_eq!(ask(&mut ws, Message::text(big))["errorCode"], "MODULE_NOT_FOUND");
+    let big = format!(
+        r#"{{"module":"x.y","method":"z","args":["{}"]}}"#,
+        "A".repeat(60_000_000)
+    );
+    assert_eq!(
+        ask(&mut ws, Message::text(big))["errorCode"],
+        "MODULE_NOT_FOUND"
+    );
     assert_eq!(ask(&mut ws, Message::text(TOKENS))["code"], "200");
 }
 
 #[test]
 fn oversized_message_closes_only_that_connection() {
-    let server = start(&Options { extra_args: &["--max-message", "1000000"], ..Options::default() });
+    let server = start(&Options {
+        extra_args: &["--max-message", "1000000"],
+        ..Options::default()
+    });
     let mut other = connect(&server.url, None).unwrap();
     let mut ws = connect(&server.url, None).unwrap();
     ws.send(Message::text("x".repeat(2_000_000))).unwrap();
@@ -89,7 +147,10 @@ fn five_hundred_connections_then_a_normal_request() {
     let mut ws = connect(&server.url, None).unwrap();
     assert_eq!(ask(&mut ws, Message::text(TOKENS))["code"], "200");
     // The old ones are still alive.
-    assert_eq!(ask(&mut all[0], Message::text("--heartbeat--")), "--heartbeat--");
+    assert_eq!(
+        ask(&mut all[0], Message::text("--heartbeat--")),
+        "--heartbeat--"
+    );
     assert_eq!(ask(&mut all[499], Message::text(TOKENS))["code"], "200");
 }
 
@@ -105,17 +166,30 @@ fn http(port: u16, request: &str) -> String {
 #[test]
 fn status_page_host_check_and_origin_policy() {
     let server = start(&Options {
-        policy: Some("[origins]\nallow = [\"https://*.egov.kz\"]\ndeny = [\"https://evil.example\"]\n"),
+        policy: Some(
+            "[origins]\nallow = [\"https://*.egov.kz\"]\ndeny = [\"https://evil.example\"]\n",
+        ),
         ..Options::default()
     });
     let p = server.port;
     let page = http(p, &format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{p}\r\n\r\n"));
-    assert!(page.starts_with("HTTP/1.1 200") && page.contains("Qoltanba"), "{page}");
-    let status = http(p, &format!("GET /status HTTP/1.1\r\nHost: localhost:{p}\r\nOrigin: https://idp.egov.kz\r\n\r\n"));
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("Qoltanba"),
+        "{page}"
+    );
+    let status = http(
+        p,
+        &format!(
+            "GET /status HTTP/1.1\r\nHost: localhost:{p}\r\nOrigin: https://idp.egov.kz\r\n\r\n"
+        ),
+    );
     assert!(status.contains(r#""origin_policy":"allowed""#), "{status}");
     assert!(status.contains("Access-Control-Allow-Origin: *"));
     // DNS rebinding: a foreign Host is refused.
-    let rebind = http(p, &format!("GET / HTTP/1.1\r\nHost: evil.example:{p}\r\n\r\n"));
+    let rebind = http(
+        p,
+        &format!("GET / HTTP/1.1\r\nHost: evil.example:{p}\r\n\r\n"),
+    );
     assert!(rebind.starts_with("HTTP/1.1 403"), "{rebind}");
     // An origin the admin denies cannot even open the socket.
     assert!(connect(&server.url, Some("https://evil.example")).is_err());
