@@ -3,6 +3,7 @@
 //! A prompter that answers every prompt from a TOML file, for end-to-end tests:
 //! ```toml
 //! approve = true            # false: every request is answered as a user cancel
+//! delay_ms = 0              # how long "the person" takes to answer (tests of concurrency)
 //! [[keys]]
 //! file = "/abs/path/RSA256_….p12"
 //! password = "…"
@@ -22,6 +23,8 @@ use qoltanba_protocol::{KeyRequest, OriginDecision, PromptError, Prompter};
 #[serde(deny_unknown_fields)]
 struct File {
     approve: bool,
+    #[serde(default)]
+    delay_ms: u64,
     #[serde(default)]
     keys: Vec<KeyEntry>,
     #[serde(default)]
@@ -59,6 +62,7 @@ impl SigningKey for Shared {
 /// Answers prompts from the file.
 pub(crate) struct UnattendedPrompter {
     approve: bool,
+    delay: std::time::Duration,
     keys: Vec<Arc<SoftwareKey>>,
     anchors: Vec<Vec<u8>>,
 }
@@ -96,6 +100,7 @@ impl UnattendedPrompter {
         }
         Ok(Self {
             approve: file.approve,
+            delay: std::time::Duration::from_millis(file.delay_ms),
             keys,
             anchors,
         })
@@ -104,6 +109,7 @@ impl UnattendedPrompter {
 
 impl Prompter for UnattendedPrompter {
     fn pick_key(&self, req: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError> {
+        std::thread::sleep(self.delay);
         if !self.approve {
             return Err(PromptError::Cancelled);
         }

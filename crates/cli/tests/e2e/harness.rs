@@ -25,6 +25,7 @@ impl Drop for Server {
 
 pub(crate) struct Options<'a> {
     pub(crate) approve: bool,
+    pub(crate) delay_ms: u64,
     pub(crate) tls: bool,
     pub(crate) policy: Option<&'a str>,
     pub(crate) extra_args: &'a [&'a str],
@@ -34,6 +35,7 @@ impl Default for Options<'_> {
     fn default() -> Self {
         Self {
             approve: true,
+            delay_ms: 0,
             tls: false,
             policy: None,
             extra_args: &[],
@@ -54,8 +56,9 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
     std::fs::write(
         &unattended,
         format!(
-            "approve = {}\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n",
+            "approve = {}\ndelay_ms = {}\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n",
             opts.approve,
+            opts.delay_ms,
             key.to_str().unwrap()
         ),
     )
