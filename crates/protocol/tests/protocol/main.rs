@@ -91,7 +91,7 @@ fn transcripts_match() {
         match (case.get("reply"), reply) {
             (Some(Value::Null), r) => assert_eq!(r, None, "{name}"),
             (Some(Value::String(want)), Some(r)) if !want.starts_with('{') => {
-                assert_eq!(&r, want, "{name}")
+                assert_eq!(&r, want, "{name}");
             }
             (Some(want), Some(r)) => {
                 let got: Value = serde_json::from_str(&r).unwrap();
@@ -263,7 +263,11 @@ fn filters() {
     let other = TestPki::new();
     let configured = KeyFilter::default();
     assert!(matches!(
-        configured.check(ceo.as_ref(), &[other.root.cert_der.clone()], now),
+        configured.check(
+            ceo.as_ref(),
+            std::slice::from_ref(&other.root.cert_der),
+            now
+        ),
         Err(Mismatch::Chain(_))
     ));
     // Expired: refused unless allowExpired.
