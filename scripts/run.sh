@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The README's run command: builds and runs the `qoltanba` command line with the given
-# arguments (`--help` when none). Until the signing server lands, this is the product's face.
+# The README's run command: builds and runs the signing server (`qoltanba serve`, prompting on
+# this terminal) — or, with arguments, the `qoltanba` command line with those arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
 cargo build --release --locked -q -p qoltanba
-if [ $# -eq 0 ]; then set -- --help; fi
+if [ $# -eq 0 ]; then set -- serve; fi
 exec ./target/release/qoltanba "$@"

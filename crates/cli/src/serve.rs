@@ -102,6 +102,12 @@ fn prompter(a: &Serve, anchors: &[Vec<u8>]) -> Result<Arc<dyn Prompter>> {
 pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
     let data = data_dir(a.data_dir.as_deref())?;
     let anchors = trust_anchors(&data, &a.trust_anchors)?;
+    if anchors.is_empty() {
+        eprintln!(
+            "qoltanba: no trust anchors: certificate chains are not checked before signing \
+             (run `qoltanba trust update --from DIR` or give --trust-anchor)"
+        );
+    }
     let origins = policy(a.policy.as_deref())?;
     let prompter = prompter(a, &anchors)?;
     let store = Arc::new(FileOriginStore::open(&data));

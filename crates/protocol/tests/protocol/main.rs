@@ -270,6 +270,8 @@ fn filters() {
         ),
         Err(Mismatch::Chain(_))
     ));
+    // No anchors configured at all (trust update not run): the chain is not checked.
+    assert_eq!(configured.check(ceo.as_ref(), &[], now), Ok(()));
     // Expired: refused unless allowExpired.
     let old = key_for(
         &LeafSpec::individual(Usage::Sign).with_lifetime(Lifetime::Expired),

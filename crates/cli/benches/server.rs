@@ -1,0 +1,171 @@
+//! Server benchmark (`cargo bench -p qoltanba --features unattended --bench server`):
+//! createCAdESFromBase64 of 1 KiB with an unlocked key over 1 and 16 connections (requests per
+//! second, p50/p99 latency), idle RSS, and time from start to listening. Plain ws on loopback,
+//! so the figures are the server's, not TLS's.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout
+)]
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use qoltanba_testkit::p12;
+use qoltanba_testkit::pki::{LeafSpec, TestPki, Usage};
+use tungstenite::Message;
+
+fn start(dir: &std::path::Path, unattended: &std::path::Path) -> (Child, String, Duration) {
+    let ca = dir.join("ca.pem");
+    let t = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls",
+            "off",
+            "--unattended",
+        ])
+        .arg(unattended)
+        .args(["--data-dir", dir.join("data").to_str().unwrap()])
+        .args(["--trust-anchor", ca.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let elapsed = t.elapsed();
+    (
+        child,
+        line.trim().trim_start_matches("LISTENING ").to_owned(),
+        elapsed,
+    )
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn client(
+    url: &str,
+) -> tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>> {
+    let (mut ws, _) = tungstenite::connect(url).unwrap();
+    ws.read().unwrap(); // greeting
+    ws
+}
+
+fn run(url: &str, connections: usize, per_connection: usize) -> (f64, Vec<Duration>) {
+    let data = base64_1k();
+    let request = format!(
+        r#"{{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":["PKCS12","SIGNATURE","{data}",false]}}"#
+    );
+    let start = Instant::now();
+    let handles: Vec<_> = (0..connections)
+        .map(|_| {
+            let url = url.to_owned();
+            let request = request.clone();
+            std::thread::spawn(move || {
+                let mut ws = client(&url);
+                let mut lat = Vec::with_capacity(per_connection);
+                for _ in 0..per_connection {
+                    let t = Instant::now();
+                    ws.send(Message::text(request.clone())).unwrap();
+                    let r = ws.read().unwrap();
+                    assert!(r.to_text().unwrap().contains(r#""code":"200""#));
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let total = start.elapsed();
+    all.sort();
+    (
+        (connections * per_connection) as f64 / total.as_secs_f64(),
+        all,
+    )
+}
+
+fn base64_1k() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(vec![0x5a_u8; 1024])
+}
+
+fn pct(v: &[Duration], p: f64) -> Duration {
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::new();
+    let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
+    let key = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
+    std::fs::write(dir.path().join("ca.pem"), pki.ca_bundle_pem()).unwrap();
+    let unattended = dir.path().join("u.toml");
+    std::fs::write(
+        &unattended,
+        format!(
+            "approve = true\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n",
+            key.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&unattended, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        let (mut c, _, t) = start(dir.path(), &unattended);
+        starts.push(t);
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    starts.sort();
+    let (mut child, url, _) = start(dir.path(), &unattended);
+    std::thread::sleep(Duration::from_millis(300));
+    let idle = rss_kib(child.id());
+
+    // Warm-up (first RNG use, page faults).
+    run(&url, 1, 50);
+    let (rps1, lat1) = run(&url, 1, 1000);
+    let (rps16, lat16) = run(&url, 16, 200);
+    let busy = rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+
+    println!("start to listening (median of 5): {:?}", starts[2]);
+    println!("idle RSS: {idle} KiB; after the runs: {busy} KiB");
+    println!(
+        "createCAdESFromBase64 1 KiB, 1 connection:   {rps1:.0} req/s, p50 {:?}, p99 {:?}",
+        pct(&lat1, 0.5),
+        pct(&lat1, 0.99)
+    );
+    println!(
+        "createCAdESFromBase64 1 KiB, 16 connections: {rps16:.0} req/s, p50 {:?}, p99 {:?}",
+        pct(&lat16, 0.5),
+        pct(&lat16, 0.99)
+    );
+}
