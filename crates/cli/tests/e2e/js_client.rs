@@ -161,3 +161,44 @@ fn js_client_cancel() {
     assert_eq!(r["commonUtilsCancel"]["canceledByUser"], false);
     assert_eq!(error(&r, "signXmlCancel"), "500: action.canceled");
 }
+
+/// The local CA is name-constrained to loopback, its private key exists nowhere, and the server
+/// key is readable by its owner only.
+fn check_local_tls_files(server: &Server) {
+    let tls = server.local_ca().parent().unwrap().to_owned();
+    let mut names: Vec<String> = std::fs::read_dir(&tls)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["local-ca.pem", "server.key", "server.pem"]);
+    for f in ["local-ca.pem", "server.pem"] {
+        let text = std::fs::read_to_string(tls.join(f)).unwrap();
+        assert!(!text.contains("PRIVATE KEY"), "{f} holds a private key");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(tls.join("server.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(tls.join("local-ca.pem"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("X509v3 Name Constraints: critical")
+            || text.contains("X509v3 Name Constraints"),
+        "{text}"
+    );
+    assert!(
+        text.contains("IP:127.0.0.1/255.255.255.255") && text.contains("DNS:localhost"),
+        "{text}"
+    );
+    assert!(text.contains("pathlen:0"), "{text}");
+}
