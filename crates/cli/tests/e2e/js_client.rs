@@ -133,6 +133,7 @@ fn js_client_over_wss_with_the_local_ca() {
         ..Options::default()
     });
     assert!(server.url.starts_with("wss://"));
+    check_local_tls_files(&server);
     let r = run_client(&server, "approve", Some(&server.local_ca()));
     check_approve_suite(&server, &r);
     // Without trusting the local CA the client cannot connect (looks like "not running").
