@@ -32,6 +32,72 @@ pub mod digest_oid {
     pub const SHA512: &str = "2.16.840.1.101.3.4.2.3";
 }
 
+/// GOST signature algorithm OIDs (KZ-PKI.md §3.1).
+pub mod gost_oid {
+    /// GOST 34.310-2004 with GOST 34.311-95.
+    pub const SIG_2004: &str = "1.2.398.3.10.1.1.1.2";
+    /// GOST R 34.10-2015 512-bit with Streebog-512.
+    pub const SIG_2015_512: &str = "1.2.398.3.10.1.1.2.3.2";
+    /// GOST 34.311-95 digest.
+    pub const DIGEST_34311: &str = "1.2.398.3.10.1.3.1";
+    /// Streebog-512 digest.
+    pub const DIGEST_STREEBOG512: &str = "1.2.398.3.10.1.3.3";
+}
+
+/// The GOST public key in an SPKI: the curve from the key OID and `X ‖ Y` from the OCTET STRING
+/// inside the BIT STRING.
+pub fn gost_public_key(spki_der: &[u8]) -> Result<qoltanba_gost::PublicKey, SigCheckError> {
+    let spki = SubjectPublicKeyInfoRef::try_from(spki_der).map_err(|_| SigCheckError::BadKey)?;
+    let curve = match spki.algorithm.oid.to_string().as_str() {
+        crate::oid::GOST_2004_KEY => qoltanba_gost::CurveId::CryptoProA,
+        crate::oid::GOST_2015_512_KEY => qoltanba_gost::CurveId::Tc26_512A,
+        other => return Err(SigCheckError::Unsupported(format!("GOST key {other}"))),
+    };
+    let bits = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or(SigCheckError::BadKey)?;
+    let octets = der::asn1::OctetStringRef::from_der(bits).map_err(|_| SigCheckError::BadKey)?;
+    qoltanba_gost::PublicKey::from_le_xy(curve, octets.as_bytes())
+        .map_err(|_| SigCheckError::BadKey)
+}
+
+fn verify_gost(
+    spki_der: &[u8],
+    sig_alg: &str,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SigCheckError> {
+    let key = gost_public_key(spki_der)?;
+    let digest: Vec<u8> = match (sig_alg, key.curve()) {
+        (gost_oid::SIG_2004, qoltanba_gost::CurveId::CryptoProA) => {
+            qoltanba_gost::hash_34311(message).to_vec()
+        }
+        (gost_oid::SIG_2015_512, qoltanba_gost::CurveId::Tc26_512A) => {
+            qoltanba_gost::hash_streebog512(message).to_vec()
+        }
+        _ => {
+            return Err(SigCheckError::Unsupported(format!(
+                "{sig_alg} with this GOST key"
+            )));
+        }
+    };
+    key.verify_digest(&digest, signature)
+        .map_err(|_| SigCheckError::Mismatch)
+}
+
+/// Verifies a GOST signature over a precomputed digest (CMS signed attributes are hashed by
+/// the caller with the SignerInfo's digest algorithm).
+pub fn verify_gost_digest(
+    spki_der: &[u8],
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), SigCheckError> {
+    gost_public_key(spki_der)?
+        .verify_digest(digest, signature)
+        .map_err(|_| SigCheckError::Mismatch)
+}
+
 /// Verifies `signature` over `message` with the key in `spki_der` (SubjectPublicKeyInfo DER).
 /// `sig_alg` is the signature AlgorithmIdentifier OID; for bare `rsaEncryption` (as OpenSSL
 /// writes in CMS) the hash comes from `digest_alg`.
@@ -42,6 +108,9 @@ pub fn verify_signature(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SigCheckError> {
+    if sig_alg == gost_oid::SIG_2004 || sig_alg == gost_oid::SIG_2015_512 {
+        return verify_gost(spki_der, sig_alg, message, signature);
+    }
     let spki = SubjectPublicKeyInfoRef::try_from(spki_der).map_err(|_| SigCheckError::BadKey)?;
     let key_oid = spki.algorithm.oid.to_string();
     let hash = match sig_alg {

@@ -70,11 +70,11 @@ fn production_ca_chain_links_structurally_rsa() {
     let r = chain::check(&nca, &[], std::slice::from_ref(&root), at);
     assert_eq!(r.status, ChainStatus::Trusted, "{r:?}");
     assert_eq!(r.validity, ValidityStatus::Valid);
-    // The GOST chain cannot be checked until the GOST issue: reported, not "untrusted".
+    // GOST 2015-512: the 2022 intermediate chains to the 2022 root.
     let groot = shared_cert("ca-prod/root_gost_2022.pem").unwrap();
     let gnca = shared_cert("ca-prod/nca_gost_2022.pem").unwrap();
-    let r = chain::check(&gnca, &[], &[groot], at);
-    assert!(matches!(r.status, ChainStatus::Unsupported(_)), "{r:?}");
+    let r = chain::check(&gnca, &[], std::slice::from_ref(&groot), at);
+    assert_eq!(r.status, ChainStatus::Trusted, "{r:?}");
 }
 
 #[test]
@@ -133,4 +133,44 @@ fn generated_profiles_read_back() {
 fn not_a_certificate() {
     assert!(CertificateDetails::from_der(&[]).is_err());
     assert!(CertificateDetails::from_der(&[0x30, 0x03, 1, 1, 1]).is_err());
+}
+
+/// Known-answer tests from the public vectors (KZ-PKI.md §3.2): real GOST signatures by NCA.
+#[test]
+fn gost_known_answers_from_real_certificates() {
+    use qoltanba_pki::verify::{SigCheckError, verify_certificate_signature};
+    let Some(root2004) = shared_cert("ca-prod/root_gost.pem") else {
+        return;
+    };
+    let nca2004 = shared_cert("ca-prod/nca_gost.pem").unwrap();
+    let root2015 = shared_cert("ca-prod/root_gost_2022.pem").unwrap();
+    let nca2015 = shared_cert("ca-prod/nca_gost_2022.pem").unwrap();
+    let test2004 = shared_cert("ca-test/nca_gost_test.crt").unwrap();
+    let test2015 = shared_cert("ca-test/nca_gost2015_test.cer").unwrap();
+    let ceo2004 = shared_cert("leaf-test/ceo_valid_sign_2004_gost.cer").unwrap();
+    let leaf2015 = shared_cert("leaf-test/gokalkan_gost2015_individual_sign.cer").unwrap();
+    // Self-signatures of the production roots, their intermediates, the test leaves.
+    for (name, cert, issuer) in [
+        ("root 2004 self", &root2004, &root2004),
+        ("nca 2004", &nca2004, &root2004),
+        ("root 2015 self", &root2015, &root2015),
+        ("nca 2015", &nca2015, &root2015),
+        ("ceo leaf 2004", &ceo2004, &test2004),
+        ("individual leaf 2015", &leaf2015, &test2015),
+    ] {
+        assert_eq!(verify_certificate_signature(cert, issuer), Ok(()), "{name}");
+    }
+    // One flipped bit in the signed data, the signature or the key fails.
+    let mut bad = leaf2015.clone();
+    let n = bad.len();
+    bad[n - 10] ^= 1; // inside the signature value
+    assert_eq!(
+        verify_certificate_signature(&bad, &test2015),
+        Err(SigCheckError::Mismatch)
+    );
+    let mut bad = leaf2015.clone();
+    bad[200] ^= 1; // inside the TBS
+    assert!(verify_certificate_signature(&bad, &test2015).is_err());
+    // A wrong issuer (the 2004 test CA) does not verify the 2015 leaf.
+    assert!(verify_certificate_signature(&leaf2015, &test2004).is_err());
 }
