@@ -441,18 +441,22 @@ impl PrivateKey {
         }
     }
 
-    /// Signs a digest with a nonce from `random` (a CSPRNG filling the buffer). The nonce is
-    /// drawn with 64 extra bits and reduced, so its bias is negligible; a fresh one is drawn
-    /// for every signature.
+    /// Signs a digest with a nonce from `random` (a CSPRNG that fills the buffer and returns
+    /// `true`, or `false` when it failed). The nonce is drawn with 64 extra bits and reduced, so
+    /// its bias is negligible; a fresh one is drawn for every signature.
     pub fn sign_digest(
         &self,
         digest: &[u8],
-        mut random: impl FnMut(&mut [u8]),
+        mut random: impl FnMut(&mut [u8]) -> bool,
     ) -> Result<Vec<u8>, GostError> {
         let n = self.curve.byte_len();
-        loop {
+        // r = 0, s = 0 or k = 0 happen with probability ~2^-255; a bound keeps a broken RNG
+        // from looping forever.
+        for _ in 0..16 {
             let mut buf = zeroize::Zeroizing::new(vec![0u8; n + 8]);
-            random(&mut buf);
+            if !random(&mut buf) {
+                return Err(GostError::Random);
+            }
             let sig = match self.curve {
                 CurveId::CryptoProA => sign_once::<4, 5>(curve256(), &self.d_le, &buf, digest),
                 CurveId::Tc26_512A => sign_once::<8, 9>(curve512(), &self.d_le, &buf, digest),
@@ -461,6 +465,7 @@ impl PrivateKey {
                 return Ok(s);
             }
         }
+        Err(GostError::Random)
     }
 }
 
@@ -511,6 +516,7 @@ mod tests {
                 seed = seed.wrapping_mul(167).wrapping_add(13);
                 *x = seed;
             }
+            true
         };
         for curve in [CurveId::CryptoProA, CurveId::Tc26_512A] {
             let n = curve.byte_len();

@@ -32,6 +32,9 @@ pub enum GostError {
     /// The signature does not verify.
     #[error("the GOST signature does not match")]
     Mismatch,
+    /// The random number generator failed.
+    #[error("the random number generator failed")]
+    Random,
     /// The private key does not match the public key given with it.
     #[error("the GOST private key does not belong to the certificate")]
     KeyMismatch,

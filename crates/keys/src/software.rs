@@ -11,8 +11,8 @@ use crate::{KeyError, SignatureAlgorithm, SigningKey};
 enum Material {
     /// AWS-LC key; its memory is cleansed by `RSA_free` on drop.
     Rsa(KeyPair),
-    /// A GOST PKCS#8 `PrivateKeyInfo`, kept (zeroized on drop) for the GOST signer.
-    Gost(#[allow(dead_code)] Zeroizing<Vec<u8>>),
+    /// A GOST scalar (zeroized on drop).
+    Gost(qoltanba_gost::PrivateKey),
 }
 
 /// A key from a file (PKCS#12), held in memory for as long as the caller keeps it.
@@ -55,14 +55,10 @@ impl SoftwareKey {
                 }
                 Material::Rsa(kp)
             }
-            a if a.is_gost() => Material::Gost(pkcs8),
+            a if a.is_gost() => Material::Gost(gost_key(&a, &pkcs8, &certificate)?),
             other => return Err(KeyError::UnsupportedKeyAlgorithm(other.label())),
         };
-        if matches!(material, Material::Gost(_)) && !details.key_algorithm.is_gost() {
-            return Err(KeyError::Corrupt(
-                "the private key does not belong to the certificate".into(),
-            ));
-        }
+
         Ok(Self {
             alias,
             certificate,
@@ -71,6 +67,49 @@ impl SoftwareKey {
             material,
         })
     }
+}
+
+/// The GOST scalar from a PKCS#8 `PrivateKeyInfo` (KZ-PKI.md §3.3): the privateKey OCTET STRING
+/// wraps a DER INTEGER (big-endian; 2004 keys) or an OCTET STRING (little-endian; 2015 keys).
+/// Checked by d·G == the certificate's public key.
+fn gost_key(
+    alg: &KeyAlgorithm,
+    pkcs8: &[u8],
+    certificate: &[u8],
+) -> Result<qoltanba_gost::PrivateKey, KeyError> {
+    use qoltanba_gost::{CurveId, PrivateKey};
+    use qoltanba_pki::ber::Tlv;
+    let curve = match alg {
+        KeyAlgorithm::Gost2004 => CurveId::CryptoProA,
+        KeyAlgorithm::Gost2015_512 => CurveId::Tc26_512A,
+        other => return Err(KeyError::UnsupportedKeyAlgorithm(other.label())),
+    };
+    let info = Tlv::parse_exact(pkcs8).map_err(|_| KeyError::InvalidKey)?;
+    let parts = info.children().map_err(|_| KeyError::InvalidKey)?;
+    let key_octets = parts
+        .get(2)
+        .filter(|t| t.tag == 0x04)
+        .ok_or(KeyError::InvalidKey)?;
+    let inner = Tlv::parse_exact(key_octets.value).ok();
+    let key = match inner {
+        Some(t) if t.tag == 0x02 => PrivateKey::from_be(curve, t.value),
+        Some(t) if t.tag == 0x04 => PrivateKey::from_le(curve, t.value),
+        // Some writers put the scalar directly in the privateKey OCTET STRING (little-endian).
+        _ => PrivateKey::from_le(curve, key_octets.value),
+    }
+    .map_err(|_| KeyError::InvalidKey)?;
+    let cert = <x509_cert::Certificate as der::Decode>::from_der(certificate)
+        .map_err(|_| KeyError::InvalidKey)?;
+    let spki = der::Encode::to_der(&cert.tbs_certificate.subject_public_key_info)
+        .map_err(|_| KeyError::InvalidKey)?;
+    let public = qoltanba_pki::verify::gost_public_key(&spki)
+        .map_err(|_| KeyError::Corrupt("the certificate's GOST public key is malformed".into()))?;
+    if key.public_key() != public {
+        return Err(KeyError::Corrupt(
+            "the private key does not belong to the certificate".into(),
+        ));
+    }
+    Ok(key)
 }
 
 /// Compares the key's public modulus/exponent with the certificate's SPKI.
@@ -118,9 +157,23 @@ impl SigningKey for SoftwareKey {
                     .map_err(|_| KeyError::SigningFailed)?;
                 Ok(sig)
             }
-            Material::Gost(_) => Err(KeyError::UnsupportedKeyAlgorithm(
-                self.details.key_algorithm.label(),
-            )),
+            Material::Gost(key) => {
+                let digest: Vec<u8> = match (alg, key.curve()) {
+                    (SignatureAlgorithm::Gost2004, qoltanba_gost::CurveId::CryptoProA) => {
+                        qoltanba_gost::hash_34311(message).to_vec()
+                    }
+                    (SignatureAlgorithm::Gost2015_512, qoltanba_gost::CurveId::Tc26_512A) => {
+                        qoltanba_gost::hash_streebog512(message).to_vec()
+                    }
+                    _ => {
+                        return Err(KeyError::AlgorithmMismatch(
+                            "an algorithm of another key type",
+                        ));
+                    }
+                };
+                key.sign_digest(&digest, |buf| aws_lc_rs::rand::fill(buf).is_ok())
+                    .map_err(|_| KeyError::SigningFailed)
+            }
         }
     }
 }

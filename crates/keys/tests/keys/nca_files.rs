@@ -1,6 +1,7 @@
 //! The NCA test key files from `../shared/kz-pki-vectors/p12-test` (skipped when absent).
 
-use qoltanba_keys::{KeyError, Secret, SigningKey, pkcs12};
+use qoltanba_keys::{KeyError, Secret, SignatureAlgorithm, SigningKey, pkcs12};
+use qoltanba_pki::verify::verify_signature;
 use qoltanba_pki::{KeyAlgorithm, KeyKind, Role};
 use qoltanba_testkit::{NCA_P12_FILES, shared_vectors};
 
@@ -54,17 +55,53 @@ fn all_nca_test_files_open_with_the_right_details() {
     }
 }
 
+/// Both GOST test keys load (d·G equals the certificate's public key, checked on open) and
+/// sign; the signature verifies with the certificate's key by the independent-of-the-signer
+/// verification path, and a flipped bit does not.
 #[test]
-fn gost_keys_are_recognised_but_not_signed_with_yet() {
+fn gost_keys_load_and_sign() {
     let Some(dir) = shared_vectors() else { return };
-    let path = dir.join("p12-test/GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.p12");
-    let c = pkcs12::open_file(&path, &Secret::new("Qwerty12".into())).unwrap();
-    let k = &c.keys[0];
-    let alg = k.default_signature_algorithm().unwrap();
-    assert!(matches!(
-        k.sign(alg, b"x"),
-        Err(KeyError::UnsupportedKeyAlgorithm(_))
-    ));
+    for (name, password, alg) in [
+        (
+            "GOSTKNCA_13a3741b52d7bf860aab199b56fad1f4652e357b.p12",
+            "Qwerty12",
+            SignatureAlgorithm::Gost2004,
+        ),
+        (
+            "GOST512_8ff06211dc82beb00253ffa000f1de84abef454f.p12",
+            "Aa123456",
+            SignatureAlgorithm::Gost2015_512,
+        ),
+    ] {
+        let c = pkcs12::open_file(
+            &dir.join("p12-test").join(name),
+            &Secret::new(password.into()),
+        )
+        .unwrap();
+        let k = &c.keys[0];
+        assert_eq!(k.default_signature_algorithm().unwrap(), alg);
+        let sig = k.sign(alg, b"signed attributes").unwrap();
+        let cert = <x509_cert::Certificate as der::Decode>::from_der(k.certificate_der()).unwrap();
+        let spki = der::Encode::to_der(&cert.tbs_certificate.subject_public_key_info).unwrap();
+        verify_signature(&spki, alg.oid(), None, b"signed attributes", &sig).unwrap();
+        let mut bad = sig.clone();
+        bad[0] ^= 1;
+        assert!(
+            verify_signature(&spki, alg.oid(), None, b"signed attributes", &bad).is_err(),
+            "{name}"
+        );
+        assert!(
+            verify_signature(&spki, alg.oid(), None, b"other", &sig).is_err(),
+            "{name}"
+        );
+        // Nonces are fresh: two signatures of the same message differ.
+        assert_ne!(k.sign(alg, b"signed attributes").unwrap(), sig);
+        // An RSA algorithm asked of a GOST key is refused.
+        assert!(matches!(
+            k.sign(SignatureAlgorithm::RsaPkcs1Sha256, b"x"),
+            Err(KeyError::AlgorithmMismatch(_))
+        ));
+    }
 }
 
 #[test]
