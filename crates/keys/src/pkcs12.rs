@@ -525,7 +525,7 @@ fn pair(found: Found) -> Result<Pkcs12Contents, KeyError> {
                 .map(|(_, (c, _))| c.clone())
                 .collect();
             let alias = friendly_name.clone().unwrap_or_default();
-            match SoftwareKey::from_pkcs8(alias, pkcs8.clone(), &key_oid, cert, chain) {
+            match SoftwareKey::from_pkcs8(alias, &pkcs8, &key_oid, cert, chain) {
                 Ok(k) => {
                     made = Some(k);
                     break;

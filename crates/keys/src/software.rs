@@ -3,7 +3,6 @@ use std::fmt;
 use aws_lc_rs::rsa::{self, KeyPair};
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RsaEncoding};
 use qoltanba_pki::{CertificateDetails, KeyAlgorithm};
-use zeroize::Zeroizing;
 
 use crate::{KeyError, SignatureAlgorithm, SigningKey};
 
@@ -38,7 +37,7 @@ impl SoftwareKey {
     /// match the certificate's public key.
     pub fn from_pkcs8(
         alias: String,
-        pkcs8: Zeroizing<Vec<u8>>,
+        pkcs8: &[u8],
         key_oid: &str,
         certificate: Vec<u8>,
         chain: Vec<Vec<u8>>,
@@ -47,7 +46,7 @@ impl SoftwareKey {
             .map_err(|e| KeyError::Corrupt(format!("certificate: {e}")))?;
         let material = match KeyAlgorithm::from_oid(key_oid, 0) {
             KeyAlgorithm::Rsa { .. } => {
-                let kp = KeyPair::from_pkcs8(&pkcs8).map_err(|_| KeyError::InvalidKey)?;
+                let kp = KeyPair::from_pkcs8(pkcs8).map_err(|_| KeyError::InvalidKey)?;
                 if !rsa_matches_certificate(&kp, &certificate) {
                     return Err(KeyError::Corrupt(
                         "the private key does not belong to the certificate".into(),
@@ -55,7 +54,7 @@ impl SoftwareKey {
                 }
                 Material::Rsa(kp)
             }
-            a if a.is_gost() => Material::Gost(gost_key(&a, &pkcs8, &certificate)?),
+            a if a.is_gost() => Material::Gost(gost_key(&a, pkcs8, &certificate)?),
             other => return Err(KeyError::UnsupportedKeyAlgorithm(other.label())),
         };
 

@@ -108,6 +108,12 @@ pub fn verify_signature(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SigCheckError> {
+    // Some producers name the key algorithm where the signature algorithm belongs.
+    let sig_alg = match sig_alg {
+        crate::oid::GOST_2004_KEY => gost_oid::SIG_2004,
+        crate::oid::GOST_2015_512_KEY => gost_oid::SIG_2015_512,
+        other => other,
+    };
     if sig_alg == gost_oid::SIG_2004 || sig_alg == gost_oid::SIG_2015_512 {
         return verify_gost(spki_der, sig_alg, message, signature);
     }

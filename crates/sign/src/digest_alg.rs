@@ -12,13 +12,20 @@ pub enum DigestAlgorithm {
     Sha384,
     /// SHA-512.
     Sha512,
+    /// GOST 34.311-95 (GOST R 34.11-94, Test parameter set): GOST 34.310-2004 keys.
+    Gost34311,
+    /// GOST R 34.11-2015 Streebog-512: GOST R 34.10-2015 512-bit keys.
+    Streebog512,
 }
 
 impl DigestAlgorithm {
     /// From a dotted OID.
     pub fn from_oid(oid: &str) -> Option<Self> {
         use qoltanba_pki::verify::digest_oid as d;
+        use qoltanba_pki::verify::gost_oid as g;
         match oid {
+            g::DIGEST_34311 => Some(Self::Gost34311),
+            g::DIGEST_STREEBOG512 => Some(Self::Streebog512),
             d::SHA1 => Some(Self::Sha1),
             d::SHA256 => Some(Self::Sha256),
             d::SHA384 => Some(Self::Sha384),
@@ -30,7 +37,10 @@ impl DigestAlgorithm {
     /// The dotted OID.
     pub const fn oid(self) -> &'static str {
         use qoltanba_pki::verify::digest_oid as d;
+        use qoltanba_pki::verify::gost_oid as g;
         match self {
+            Self::Gost34311 => g::DIGEST_34311,
+            Self::Streebog512 => g::DIGEST_STREEBOG512,
             Self::Sha1 => d::SHA1,
             Self::Sha256 => d::SHA256,
             Self::Sha384 => d::SHA384,
@@ -42,9 +52,9 @@ impl DigestAlgorithm {
     pub const fn output_len(self) -> usize {
         match self {
             Self::Sha1 => 20,
-            Self::Sha256 => 32,
+            Self::Sha256 | Self::Gost34311 => 32,
             Self::Sha384 => 48,
-            Self::Sha512 => 64,
+            Self::Sha512 | Self::Streebog512 => 64,
         }
     }
 
@@ -55,6 +65,8 @@ impl DigestAlgorithm {
             Self::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
             Self::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
             Self::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
+            Self::Gost34311 => Hasher::Gost34311(gost94::Gost94Test::new()),
+            Self::Streebog512 => Hasher::Streebog512(streebog::Streebog512::new()),
         }
     }
 
@@ -92,6 +104,10 @@ pub enum Hasher {
     Sha384(sha2::Sha384),
     /// SHA-512.
     Sha512(sha2::Sha512),
+    /// GOST 34.311-95.
+    Gost34311(gost94::Gost94Test),
+    /// Streebog-512.
+    Streebog512(streebog::Streebog512),
 }
 
 impl Hasher {
@@ -102,6 +118,8 @@ impl Hasher {
             Self::Sha256(h) => h.update(data),
             Self::Sha384(h) => h.update(data),
             Self::Sha512(h) => h.update(data),
+            Self::Gost34311(h) => h.update(data),
+            Self::Streebog512(h) => h.update(data),
         }
     }
 
@@ -112,6 +130,8 @@ impl Hasher {
             Self::Sha256(h) => h.finalize().to_vec(),
             Self::Sha384(h) => h.finalize().to_vec(),
             Self::Sha512(h) => h.finalize().to_vec(),
+            Self::Gost34311(h) => h.finalize().to_vec(),
+            Self::Streebog512(h) => h.finalize().to_vec(),
         }
     }
 }

@@ -14,6 +14,11 @@ pub(crate) const C14N_WITH_COMMENTS: &str =
 /// The enveloped-signature transform.
 pub(crate) const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 
+/// DigestMethod of GOST 34.311-95 (Kalkan).
+const GOST34311_URI: &str = "http://www.w3.org/2001/04/xmldsig-more#gost34311";
+/// DigestMethod of Streebog-512 (pkigovkz/xmldsig).
+const STREEBOG512_URI: &str = "urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:gostr34112015-512";
+
 /// A SignatureMethod the product knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct XmlSignatureAlgorithm {
@@ -49,12 +54,12 @@ const SIGNATURE_METHODS: &[XmlSignatureAlgorithm] = &[
     XmlSignatureAlgorithm {
         uri: "http://www.w3.org/2001/04/xmldsig-more#gost34310-gost34311",
         oid: "1.2.398.3.10.1.1.1.2",
-        digest: None,
+        digest: Some(DigestAlgorithm::Gost34311),
     },
     XmlSignatureAlgorithm {
         uri: "urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:gostr34102015-gostr34112015-512",
         oid: "1.2.398.3.10.1.1.2.3.2",
-        digest: None,
+        digest: Some(DigestAlgorithm::Streebog512),
     },
 ];
 
@@ -80,6 +85,8 @@ pub(crate) fn digest_from_uri(uri: &str) -> Option<DigestAlgorithm> {
         "http://www.w3.org/2001/04/xmlenc#sha256" => Some(DigestAlgorithm::Sha256),
         "http://www.w3.org/2001/04/xmldsig-more#sha384" => Some(DigestAlgorithm::Sha384),
         "http://www.w3.org/2001/04/xmlenc#sha512" => Some(DigestAlgorithm::Sha512),
+        GOST34311_URI => Some(DigestAlgorithm::Gost34311),
+        STREEBOG512_URI => Some(DigestAlgorithm::Streebog512),
         _ => None,
     }
 }
@@ -91,5 +98,7 @@ pub(crate) fn digest_uri(alg: DigestAlgorithm) -> &'static str {
         DigestAlgorithm::Sha256 => "http://www.w3.org/2001/04/xmlenc#sha256",
         DigestAlgorithm::Sha384 => "http://www.w3.org/2001/04/xmldsig-more#sha384",
         DigestAlgorithm::Sha512 => "http://www.w3.org/2001/04/xmlenc#sha512",
+        DigestAlgorithm::Gost34311 => GOST34311_URI,
+        DigestAlgorithm::Streebog512 => STREEBOG512_URI,
     }
 }

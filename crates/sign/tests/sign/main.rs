@@ -8,6 +8,7 @@
 )]
 
 mod common;
+mod gost;
 mod make_cms;
 mod verify_cms;
 mod xml;

@@ -242,7 +242,8 @@ fn kalkan_samples() {
         let tampered = text.replacen("NCANode", "NCANodf", 1);
         assert!(!xml::verify(&tampered, &opts).unwrap().valid, "{name}");
     }
-    // GOST: recognised, reported as not checkable yet (never as valid).
+    // GOST samples are covered in gost.rs; under the RSA test CA the GOST one is valid
+    // mathematically but its chain is not trusted.
     let rep = xml::verify(
         &shared_xml(
             &dir,
@@ -251,14 +252,10 @@ fn kalkan_samples() {
         &opts,
     )
     .unwrap();
-    assert!(!rep.valid);
-    assert!(
-        rep.signatures[0]
-            .problem
-            .as_deref()
-            .unwrap()
-            .contains("unsupported"),
-        "{rep:?}"
+    assert!(rep.valid);
+    assert_eq!(
+        rep.signatures[0].chain.as_ref().unwrap().status,
+        ChainStatus::Untrusted
     );
 }
 
