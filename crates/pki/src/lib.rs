@@ -11,6 +11,7 @@ pub mod chain;
 mod details;
 pub mod name;
 pub mod oid;
+pub mod revocation;
 mod role;
 pub mod verify;
 

@@ -174,3 +174,28 @@ fn gost_known_answers_from_real_certificates() {
     // A wrong issuer (the 2004 test CA) does not verify the 2015 leaf.
     assert!(verify_certificate_signature(&leaf2015, &test2004).is_err());
 }
+
+#[test]
+fn crls_and_ocsp_responses_verify() {
+    use qoltanba_pki::revocation::{verify_crl, verify_ocsp_response};
+    let Some(dir) = shared_vectors() else { return };
+    let raw = |p: &str| std::fs::read(dir.join(p)).unwrap();
+    let gost2004 = shared_cert("ca-test/nca_gost_test.crt").unwrap();
+    let gost2015 = shared_cert("ca-test/nca_gost2015_test.cer").unwrap();
+    let rsa = shared_cert("ca-test/nca_rsa_test.crt").unwrap();
+    assert_eq!(verify_crl(&raw("ocsp-tsp-crl/nca_gost_test.crl"), &gost2004), Ok(()));
+    assert_eq!(verify_crl(&raw("ocsp-tsp-crl/nca_gost2022_test.crl"), &gost2015), Ok(()));
+    assert_eq!(verify_crl(&raw("ocsp-tsp-crl/nca_rsa_test.crl"), &rsa), Ok(()));
+    assert!(verify_crl(&raw("ocsp-tsp-crl/nca_rsa_test.crl"), &gost2004).is_err());
+    let mut bad = raw("ocsp-tsp-crl/nca_gost2022_test.crl");
+    bad[60] ^= 1;
+    assert!(verify_crl(&bad, &gost2015).is_err());
+    for f in ["ocsp_response_individual_2015.bin", "ocsp_response_ceo_2015_revoked.bin"] {
+        let responder = verify_ocsp_response(&raw(&format!("ocsp-tsp-crl/{f}")), &gost2015).unwrap();
+        let d = CertificateDetails::from_der(&responder).unwrap();
+        assert_eq!(d.subject_cn.as_deref(), Some("OCSP RESPONDER"), "{f}");
+    }
+    let mut bad = raw("ocsp-tsp-crl/ocsp_response_individual_2015.bin");
+    bad[120] ^= 1;
+    assert!(verify_ocsp_response(&bad, &gost2015).is_err());
+}
