@@ -165,6 +165,189 @@ impl LeafSpec {
     }
 }
 
+/// The key algorithm of a test PKI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// RSA-2048 with SHA-256.
+    Rsa,
+    /// GOST 34.310-2004 (CryptoPro-A) with GOST 34.311-95.
+    Gost2004,
+    /// GOST R 34.10-2015 512-bit (TC26-512-A) with Streebog-512.
+    Gost2015,
+}
+
+impl Algorithm {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Rsa => "RSA",
+            Self::Gost2004 | Self::Gost2015 => "GOST",
+        }
+    }
+}
+
+const GOST_2004_KEY: &str = "1.2.398.3.10.1.1.1.1";
+const GOST_2015_KEY: &str = "1.2.398.3.10.1.1.2.2";
+
+/// A test private key.
+enum TestKey {
+    Rsa(KeyPair),
+    Gost {
+        key: qoltanba_gost::PrivateKey,
+        d_le: Zeroizing<Vec<u8>>,
+        algorithm: Algorithm,
+    },
+}
+
+impl TestKey {
+    fn generate(algorithm: Algorithm) -> Self {
+        let curve = match algorithm {
+            Algorithm::Rsa => {
+                return Self::Rsa(KeyPair::generate(KeySize::Rsa2048).expect("keygen"));
+            }
+            Algorithm::Gost2004 => qoltanba_gost::CurveId::CryptoProA,
+            Algorithm::Gost2015 => qoltanba_gost::CurveId::Tc26_512A,
+        };
+        let n = curve.byte_len();
+        let mut d_le = Zeroizing::new(vec![0u8; n]);
+        aws_lc_rs::rand::fill(&mut d_le).expect("rng");
+        d_le[n - 1] &= 0x3f; // below q for both curves
+        d_le[0] |= 1; // non-zero
+        let key = qoltanba_gost::PrivateKey::from_le(curve, &d_le).expect("scalar");
+        Self::Gost {
+            key,
+            d_le,
+            algorithm,
+        }
+    }
+
+    /// AlgorithmIdentifier of the key (GOST: key OID with {curve, hash} parameters).
+    fn key_algorithm(algorithm: Algorithm) -> AlgorithmIdentifierOwned {
+        let (key, params): (&str, [&str; 2]) = match algorithm {
+            Algorithm::Rsa => {
+                return AlgorithmIdentifierOwned {
+                    oid: RSA_ENCRYPTION,
+                    parameters: Some(Any::null()),
+                };
+            }
+            Algorithm::Gost2004 => (
+                GOST_2004_KEY,
+                ["1.2.398.3.10.1.1.1.1.1", "1.2.398.3.10.1.3.1.1.0"],
+            ),
+            Algorithm::Gost2015 => (
+                GOST_2015_KEY,
+                ["1.2.398.3.10.1.1.2.2.1", "1.2.398.3.10.1.3.3"],
+            ),
+        };
+        let params: Vec<ObjectIdentifier> = params.iter().map(|o| oid(o)).collect();
+        AlgorithmIdentifierOwned {
+            oid: oid(key),
+            parameters: Some(Any::encode_from(&params).expect("params")),
+        }
+    }
+
+    fn spki(&self) -> SubjectPublicKeyInfoOwned {
+        match self {
+            Self::Rsa(k) => spki_of(k),
+            Self::Gost { key, algorithm, .. } => {
+                let xy = OctetString::new(key.public_key().to_le_xy().to_vec()).expect("xy");
+                SubjectPublicKeyInfoOwned {
+                    algorithm: Self::key_algorithm(*algorithm),
+                    subject_public_key: BitString::from_bytes(&xy.to_der().expect("xy"))
+                        .expect("bits"),
+                }
+            }
+        }
+    }
+
+    /// PKCS#8 as NCA writes it (KZ-PKI.md §3.3).
+    fn pkcs8(&self) -> Zeroizing<Vec<u8>> {
+        match self {
+            Self::Rsa(k) => Zeroizing::new(k.as_der().expect("pkcs8").as_ref().to_vec()),
+            Self::Gost {
+                d_le, algorithm, ..
+            } => {
+                let inner = Zeroizing::new(match algorithm {
+                    Algorithm::Gost2004 => {
+                        let be: Vec<u8> = d_le.iter().rev().copied().collect();
+                        der::asn1::UintRef::new(&be)
+                            .expect("int")
+                            .to_der()
+                            .expect("int")
+                    }
+                    _ => OctetString::new(d_le.to_vec())
+                        .expect("octets")
+                        .to_der()
+                        .expect("octets"),
+                });
+                let body = Zeroizing::new(
+                    [
+                        0u8.to_der().expect("v"),
+                        Self::key_algorithm(*algorithm).to_der().expect("alg"),
+                        OctetString::new(inner.to_vec())
+                            .expect("k")
+                            .to_der()
+                            .expect("k"),
+                    ]
+                    .concat(),
+                );
+                let header = der::Header::new(
+                    der::Tag::Sequence,
+                    der::Length::try_from(body.len()).expect("len"),
+                )
+                .expect("header")
+                .to_der()
+                .expect("header");
+                Zeroizing::new([header, body.to_vec()].concat())
+            }
+        }
+    }
+
+    /// The certificate signatureAlgorithm (RSA with NULL parameters, GOST without, as NCA).
+    fn signature_algorithm(&self) -> AlgorithmIdentifierOwned {
+        match self {
+            Self::Rsa(_) => AlgorithmIdentifierOwned {
+                oid: SHA256_WITH_RSA,
+                parameters: Some(Any::null()),
+            },
+            Self::Gost {
+                algorithm: Algorithm::Gost2004,
+                ..
+            } => AlgorithmIdentifierOwned {
+                oid: oid("1.2.398.3.10.1.1.1.2"),
+                parameters: None,
+            },
+            Self::Gost { .. } => AlgorithmIdentifierOwned {
+                oid: oid("1.2.398.3.10.1.1.2.3.2"),
+                parameters: None,
+            },
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Rsa(k) => {
+                let mut sig = vec![0; k.public_modulus_len()];
+                k.sign(
+                    &RSA_PKCS1_SHA256,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    message,
+                    &mut sig,
+                )
+                .expect("sign");
+                sig
+            }
+            Self::Gost { key, algorithm, .. } => {
+                let digest = match algorithm {
+                    Algorithm::Gost2004 => qoltanba_gost::hash_34311(message).to_vec(),
+                    _ => qoltanba_gost::hash_streebog512(message).to_vec(),
+                };
+                key.sign_digest(&digest, |b| aws_lc_rs::rand::fill(b).is_ok())
+                    .expect("sign")
+            }
+        }
+    }
+}
+
 /// A certificate with its private key (PKCS#8, zeroized on drop).
 pub struct Issued {
     /// DER certificate.
@@ -175,7 +358,9 @@ pub struct Issued {
     pub ski_hex: String,
     /// AUTH or SIGN (CA certificates: `Sign`).
     pub usage: Usage,
-    key: KeyPair,
+    /// The key algorithm.
+    pub algorithm: Algorithm,
+    key: TestKey,
     name: Name,
     ski: Vec<u8>,
 }
@@ -191,32 +376,30 @@ impl Issued {
         Zeroizing::new(pem("PRIVATE KEY", &self.pkcs8_der))
     }
 
-    /// The NCA file name: `AUTH_RSA256_<ski>.p12` or `RSA256_<ski>.p12`.
+    /// The NCA file name: `AUTH_RSA256_<ski>.p12`, `RSA256_<ski>.p12`, `GOSTKNCA_<ski>.p12`
+    /// (`AUTH_GOSTKNCA_…` for AUTH) or `GOST512_<ski>.p12`.
     pub fn nca_file_name(&self) -> String {
-        match self.usage {
-            Usage::Auth => format!("AUTH_RSA256_{}.p12", self.ski_hex),
-            Usage::Sign => format!("RSA256_{}.p12", self.ski_hex),
+        match (self.algorithm, self.usage) {
+            (Algorithm::Rsa, Usage::Auth) => format!("AUTH_RSA256_{}.p12", self.ski_hex),
+            (Algorithm::Rsa, Usage::Sign) => format!("RSA256_{}.p12", self.ski_hex),
+            (Algorithm::Gost2004, Usage::Auth) => format!("AUTH_GOSTKNCA_{}.p12", self.ski_hex),
+            (Algorithm::Gost2004, Usage::Sign) => format!("GOSTKNCA_{}.p12", self.ski_hex),
+            (Algorithm::Gost2015, _) => format!("GOST512_{}.p12", self.ski_hex),
         }
     }
 
-    /// Signs `message` with SHA-256 RSA PKCS#1 v1.5 (the raw private-key operation, for tests
-    /// that need a signature made outside the code under test).
+    /// Signs `message` with the key's algorithm (RSA: SHA-256 PKCS#1 v1.5; GOST: the KZ layout):
+    /// the raw private-key operation, for tests that need a signature made outside the code
+    /// under test.
     pub fn sign_sha256(&self, message: &[u8]) -> Vec<u8> {
-        let mut sig = vec![0; self.key.public_modulus_len()];
-        self.key
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &aws_lc_rs::rand::SystemRandom::new(),
-                message,
-                &mut sig,
-            )
-            .expect("sign");
-        sig
+        self.key.sign(message)
     }
 }
 
 /// A root and an intermediate CA that issue leaves.
 pub struct TestPki {
+    /// The key algorithm of every certificate in this PKI.
+    pub algorithm: Algorithm,
     /// Self-signed root ("НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST").
     pub root: Issued,
     /// Intermediate ("ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST"), path length 0.
@@ -230,15 +413,40 @@ impl Default for TestPki {
 }
 
 impl TestPki {
-    /// Generates a fresh root and intermediate.
+    /// Generates a fresh RSA root and intermediate.
     pub fn new() -> Self {
-        let root_name = ca_name("НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST");
-        let root_key = KeyPair::generate(KeySize::Rsa2048).expect("keygen");
-        let root = issue_ca(root_key, root_name, None, None, "1.2.398.3.1.2");
-        let nca_key = KeyPair::generate(KeySize::Rsa2048).expect("keygen");
-        let nca_name = ca_name("ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (RSA) TEST");
-        let nca = issue_ca(nca_key, nca_name, Some(&root), Some(0), "1.2.398.3.3.2");
-        Self { root, nca }
+        Self::with_algorithm(Algorithm::Rsa)
+    }
+
+    /// Generates a fresh root and intermediate with keys of `algorithm`; leaves get the same.
+    pub fn with_algorithm(algorithm: Algorithm) -> Self {
+        let label = match algorithm {
+            Algorithm::Gost2015 => "GOST) TEST 2022".to_owned(),
+            other => format!("{}) TEST", other.label()),
+        };
+        let root_name = ca_name(&format!("НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ ({label}"));
+        let root = issue_ca(
+            TestKey::generate(algorithm),
+            algorithm,
+            root_name,
+            None,
+            None,
+            "1.2.398.3.1.2",
+        );
+        let nca_name = ca_name(&format!("ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ ({label}"));
+        let nca = issue_ca(
+            TestKey::generate(algorithm),
+            algorithm,
+            nca_name,
+            Some(&root),
+            Some(0),
+            "1.2.398.3.3.2",
+        );
+        Self {
+            algorithm,
+            root,
+            nca,
+        }
     }
 
     /// Root and intermediate as one PEM bundle (trust anchors for `openssl -CAfile`).
@@ -246,10 +454,10 @@ impl TestPki {
         format!("{}{}", self.root.cert_pem(), self.nca.cert_pem())
     }
 
-    /// Issues an end-entity certificate in the NCA layout with a new RSA-2048 key.
+    /// Issues an end-entity certificate in the NCA layout with a new key of the PKI's algorithm.
     pub fn issue(&self, spec: &LeafSpec) -> Issued {
-        let key = KeyPair::generate(KeySize::Rsa2048).expect("keygen");
-        let public = spki_of(&key);
+        let key = TestKey::generate(self.algorithm);
+        let public = key.spki();
         let ski = key_id(&public);
         let name = leaf_name(&spec.subject);
         let policy = match (spec.subject.organization.is_some(), spec.usage) {
@@ -288,17 +496,25 @@ impl TestPki {
             Lifetime::NotYetValid => (now + day, now + 366 * day),
         };
         let cert_der = sign_tbs(&self.nca, name.clone(), public, extensions, from, to);
-        finish(key, cert_der, name, ski, spec.usage)
+        finish(key, self.algorithm, cert_der, name, ski, spec.usage)
     }
 }
 
-fn finish(key: KeyPair, cert_der: Vec<u8>, name: Name, ski: Vec<u8>, usage: Usage) -> Issued {
-    let pkcs8_der = Zeroizing::new(key.as_der().expect("pkcs8").as_ref().to_vec());
+fn finish(
+    key: TestKey,
+    algorithm: Algorithm,
+    cert_der: Vec<u8>,
+    name: Name,
+    ski: Vec<u8>,
+    usage: Usage,
+) -> Issued {
+    let pkcs8_der = key.pkcs8();
     Issued {
         cert_der,
         pkcs8_der,
         ski_hex: hex::encode(&ski),
         usage,
+        algorithm,
         key,
         name,
         ski,
@@ -306,13 +522,14 @@ fn finish(key: KeyPair, cert_der: Vec<u8>, name: Name, ski: Vec<u8>, usage: Usag
 }
 
 fn issue_ca(
-    key: KeyPair,
+    key: TestKey,
+    algorithm: Algorithm,
     name: Name,
     issuer: Option<&Issued>,
     path_len: Option<u8>,
     policy: &str,
 ) -> Issued {
-    let public = spki_of(&key);
+    let public = key.spki();
     let ski = key_id(&public);
     let mut extensions = vec![
         ext(
@@ -337,7 +554,7 @@ fn issue_ca(
     let to = now + Duration::from_hours(20 * 365 * 24);
     if let Some(i) = issuer {
         let cert_der = sign_tbs(i, name.clone(), public, extensions, from, to);
-        return finish(key, cert_der, name, ski, Usage::Sign);
+        return finish(key, algorithm, cert_der, name, ski, Usage::Sign);
     }
     // Self-signed: a stand-in issuer carrying the new key and name.
     let me = Issued {
@@ -345,12 +562,13 @@ fn issue_ca(
         pkcs8_der: Zeroizing::new(Vec::new()),
         ski_hex: String::new(),
         usage: Usage::Sign,
+        algorithm,
         key,
         name: name.clone(),
         ski: ski.clone(),
     };
     let der = sign_tbs(&me, name.clone(), public, extensions, from, to);
-    finish(me.key, der, name, ski, Usage::Sign)
+    finish(me.key, algorithm, der, name, ski, Usage::Sign)
 }
 
 fn sign_tbs(
@@ -365,10 +583,7 @@ fn sign_tbs(
     aws_lc_rs::rand::fill(&mut serial).expect("rng");
     serial[0] &= 0x7f;
     serial[0] |= 0x10;
-    let alg = AlgorithmIdentifierOwned {
-        oid: SHA256_WITH_RSA,
-        parameters: Some(Any::null()),
-    };
+    let alg = issuer.key.signature_algorithm();
     let tbs = x509_cert::TbsCertificate {
         version: x509_cert::Version::V3,
         serial_number: SerialNumber::new(&serial).expect("serial"),

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use qoltanba_testkit::pki::{Issued, LeafSpec, TestPki, Usage};
+use qoltanba_testkit::pki::{Algorithm, Issued, LeafSpec, TestPki, Usage};
 use qoltanba_testkit::{openssl, p12, xmlsec};
 
 pub(crate) struct Server {
@@ -12,7 +12,7 @@ pub(crate) struct Server {
     pub(crate) url: String,
     pub(crate) port: u16,
     pub(crate) dir: tempfile::TempDir,
-    _pki: TestPki,
+    pub(crate) pki: TestPki,
     pub(crate) leaf: Issued,
 }
 
@@ -25,6 +25,7 @@ impl Drop for Server {
 
 pub(crate) struct Options<'a> {
     pub(crate) approve: bool,
+    pub(crate) algorithm: Algorithm,
     pub(crate) delay_ms: u64,
     pub(crate) tls: bool,
     pub(crate) policy: Option<&'a str>,
@@ -35,6 +36,7 @@ impl Default for Options<'_> {
     fn default() -> Self {
         Self {
             approve: true,
+            algorithm: Algorithm::Rsa,
             delay_ms: 0,
             tls: false,
             policy: None,
@@ -45,7 +47,7 @@ impl Default for Options<'_> {
 
 pub(crate) fn start(opts: &Options<'_>) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::new();
+    let pki = TestPki::with_algorithm(opts.algorithm);
     let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
     let key = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
     let ca = dir.path().join("ca.pem");
@@ -109,7 +111,7 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         url,
         port,
         dir,
-        _pki: pki,
+        pki,
         leaf,
     }
 }

@@ -203,3 +203,61 @@ fn check_local_tls_files(server: &Server) {
     );
     assert!(text.contains("pathlen:0"), "{text}");
 }
+
+/// A GOST R 34.10-2015 (512) key through the whole stack. No independent GOST verifier exists
+/// here, so the library verifier checks the results (it verifies NCA's own GOST signatures in
+/// the known-answer tests).
+#[test]
+fn js_client_with_a_gost2015_key() {
+    use qoltanba_sign::cms::{self, DetachedContent, VerifyOptions};
+    use qoltanba_sign::xml::{self, XmlVerifyOptions};
+    let server = start(&Options {
+        algorithm: qoltanba_testkit::pki::Algorithm::Gost2015,
+        ..Options::default()
+    });
+    let r = run_client(&server, "approve", None);
+    let anchors = vec![
+        server.pki.root.cert_der.clone(),
+        server.pki.nca.cert_der.clone(),
+    ];
+    let vo = VerifyOptions {
+        trust_anchors: anchors.clone(),
+        now: None,
+    };
+    let check_cms = |name: &str, detached: Option<&[u8]>| {
+        let text = ok(&r, name);
+        let text = text.as_str().or_else(|| text[0].as_str()).unwrap();
+        let der = qoltanba_sign::input::decode_binary(text.as_bytes()).unwrap();
+        let content = detached.map_or(DetachedContent::None, DetachedContent::Bytes);
+        let rep = cms::verify(&der, content, &vo).unwrap();
+        assert!(rep.valid, "{name}: {rep:?}");
+        assert_eq!(
+            rep.signers[0].digest_algorithm, "1.2.398.3.10.1.3.3",
+            "{name}"
+        );
+        assert_eq!(
+            rep.signers[0].chain.as_ref().unwrap().status,
+            qoltanba_pki::chain::ChainStatus::Trusted
+        );
+    };
+    check_cms("cadesAttached", None);
+    check_cms("cadesDetached", Some(CONTENT.as_bytes()));
+    // The page hashed with SHA-256; a GOST 2015 key needs a Streebog-512 hash: a clear error.
+    assert!(error(&r, "cadesHash").contains("the hash must be 64 bytes"), "{}", r["cadesHash"]);
+    assert!(error(&r, "basicsCmsHash").contains("64 bytes"), "{}", r["basicsCmsHash"]);
+    check_cms("basicsCmsSingleDetached", Some(CONTENT.as_bytes()));
+    check_cms("basicsCmsManyAttached", None);
+    let xo = XmlVerifyOptions {
+        trust_anchors: anchors,
+        ..XmlVerifyOptions::default()
+    };
+    for name in ["signXml", "basicsXml"] {
+        let v = ok(&r, name);
+        let text = v.as_str().or_else(|| v[0].as_str()).unwrap();
+        assert!(text.contains("gostr34102015-gostr34112015-512"), "{name}");
+        assert!(xml::verify(text, &xo).unwrap().valid, "{name}");
+    }
+    // The single GOST 2015 key also answers authentication requests (KZ-PKI.md §2.3).
+    check_cms("basicsAuthKeyWanted", Some(CONTENT.as_bytes()));
+    assert_eq!(ok(&r, "getKeyInfo")["algorithm"], "ECGOST3410-2015");
+}

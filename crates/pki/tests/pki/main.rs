@@ -183,15 +183,28 @@ fn crls_and_ocsp_responses_verify() {
     let gost2004 = shared_cert("ca-test/nca_gost_test.crt").unwrap();
     let gost2015 = shared_cert("ca-test/nca_gost2015_test.cer").unwrap();
     let rsa = shared_cert("ca-test/nca_rsa_test.crt").unwrap();
-    assert_eq!(verify_crl(&raw("ocsp-tsp-crl/nca_gost_test.crl"), &gost2004), Ok(()));
-    assert_eq!(verify_crl(&raw("ocsp-tsp-crl/nca_gost2022_test.crl"), &gost2015), Ok(()));
-    assert_eq!(verify_crl(&raw("ocsp-tsp-crl/nca_rsa_test.crl"), &rsa), Ok(()));
+    assert_eq!(
+        verify_crl(&raw("ocsp-tsp-crl/nca_gost_test.crl"), &gost2004),
+        Ok(())
+    );
+    assert_eq!(
+        verify_crl(&raw("ocsp-tsp-crl/nca_gost2022_test.crl"), &gost2015),
+        Ok(())
+    );
+    assert_eq!(
+        verify_crl(&raw("ocsp-tsp-crl/nca_rsa_test.crl"), &rsa),
+        Ok(())
+    );
     assert!(verify_crl(&raw("ocsp-tsp-crl/nca_rsa_test.crl"), &gost2004).is_err());
     let mut bad = raw("ocsp-tsp-crl/nca_gost2022_test.crl");
     bad[60] ^= 1;
     assert!(verify_crl(&bad, &gost2015).is_err());
-    for f in ["ocsp_response_individual_2015.bin", "ocsp_response_ceo_2015_revoked.bin"] {
-        let responder = verify_ocsp_response(&raw(&format!("ocsp-tsp-crl/{f}")), &gost2015).unwrap();
+    for f in [
+        "ocsp_response_individual_2015.bin",
+        "ocsp_response_ceo_2015_revoked.bin",
+    ] {
+        let responder =
+            verify_ocsp_response(&raw(&format!("ocsp-tsp-crl/{f}")), &gost2015).unwrap();
         let d = CertificateDetails::from_der(&responder).unwrap();
         assert_eq!(d.subject_cn.as_deref(), Some("OCSP RESPONDER"), "{f}");
     }

@@ -194,3 +194,82 @@ impl FromDerForTest for ::cms::content_info::ContentInfo {
         ci.content.decode_as().unwrap()
     }
 }
+
+/// The test PKI issues GOST CAs and leaves (2004 and 2015-512) in NCA's layout; their key files
+/// open, the keys sign both formats, and the chains verify.
+#[test]
+fn generated_gost_pki_round_trip() {
+    use qoltanba_testkit::p12;
+    use qoltanba_testkit::pki::{Algorithm, LeafSpec, TestPki, Usage, roles};
+    for (algorithm, prefix, key_alg) in [
+        (
+            Algorithm::Gost2004,
+            "GOSTKNCA_",
+            qoltanba_pki::KeyAlgorithm::Gost2004,
+        ),
+        (
+            Algorithm::Gost2015,
+            "GOST512_",
+            qoltanba_pki::KeyAlgorithm::Gost2015_512,
+        ),
+    ] {
+        let pki = TestPki::with_algorithm(algorithm);
+        // CA certificates verify with the GOST code (self-signature and intermediate).
+        assert_eq!(
+            qoltanba_pki::verify::verify_certificate_signature(
+                &pki.root.cert_der,
+                &pki.root.cert_der
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            qoltanba_pki::verify::verify_certificate_signature(
+                &pki.nca.cert_der,
+                &pki.root.cert_der
+            ),
+            Ok(())
+        );
+        let leaf = pki.issue(&LeafSpec::legal_entity(Usage::Sign, roles::CEO));
+        let dir = tempfile::tempdir().unwrap();
+        let path = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
+        assert!(
+            path.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(prefix)
+        );
+        let k = pkcs12::open_file(&path, &Secret::new("Qwerty12".into()))
+            .unwrap()
+            .keys
+            .remove(0);
+        assert_eq!(k.details().key_algorithm, key_alg);
+        assert_eq!(k.details().bin.as_deref(), Some("123456789021"));
+        let anchors = vec![pki.root.cert_der.clone(), pki.nca.cert_der.clone()];
+        let der = cms::sign_attached(&k, b"data", &CmsOptions::default()).unwrap();
+        let rep = cms::verify(
+            &der,
+            DetachedContent::None,
+            &VerifyOptions {
+                trust_anchors: anchors.clone(),
+                now: None,
+            },
+        )
+        .unwrap();
+        assert!(rep.valid, "{algorithm:?}: {rep:?}");
+        assert_eq!(
+            rep.signers[0].chain.as_ref().unwrap().status,
+            ChainStatus::Trusted
+        );
+        let signed = xml::sign(&k, "<a>б</a>", &XmlSignOptions::default()).unwrap();
+        let rep = xml::verify(
+            &signed,
+            &XmlVerifyOptions {
+                trust_anchors: anchors,
+                ..XmlVerifyOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(rep.valid, "{algorithm:?}: {rep:?}");
+    }
+}
