@@ -209,10 +209,22 @@ fn check_local_tls_files(server: &Server) {
 /// the known-answer tests).
 #[test]
 fn js_client_with_a_gost2015_key() {
+    gost_suite(qoltanba_testkit::pki::Algorithm::Gost2015);
+}
+
+/// The same with a GOST 34.310-2004 key (legal entities' keys until 2022).
+#[test]
+fn js_client_with_a_gost2004_key() {
+    gost_suite(qoltanba_testkit::pki::Algorithm::Gost2004);
+}
+
+fn gost_suite(algorithm: qoltanba_testkit::pki::Algorithm) {
     use qoltanba_sign::cms::{self, DetachedContent, VerifyOptions};
     use qoltanba_sign::xml::{self, XmlVerifyOptions};
+    use qoltanba_testkit::pki::Algorithm;
+    let gost2015 = algorithm == Algorithm::Gost2015;
     let server = start(&Options {
-        algorithm: qoltanba_testkit::pki::Algorithm::Gost2015,
+        algorithm,
         ..Options::default()
     });
     let r = run_client(&server, "approve", None);
@@ -231,10 +243,12 @@ fn js_client_with_a_gost2015_key() {
         let content = detached.map_or(DetachedContent::None, DetachedContent::Bytes);
         let rep = cms::verify(&der, content, &vo).unwrap();
         assert!(rep.valid, "{name}: {rep:?}");
-        assert_eq!(
-            rep.signers[0].digest_algorithm, "1.2.398.3.10.1.3.3",
-            "{name}"
-        );
+        let digest = if gost2015 {
+            "1.2.398.3.10.1.3.3"
+        } else {
+            "1.2.398.3.10.1.3.1"
+        };
+        assert_eq!(rep.signers[0].digest_algorithm, digest, "{name}");
         assert_eq!(
             rep.signers[0].chain.as_ref().unwrap().status,
             qoltanba_pki::chain::ChainStatus::Trusted
@@ -242,9 +256,27 @@ fn js_client_with_a_gost2015_key() {
     };
     check_cms("cadesAttached", None);
     check_cms("cadesDetached", Some(CONTENT.as_bytes()));
-    // The page hashed with SHA-256; a GOST 2015 key needs a Streebog-512 hash: a clear error.
-    assert!(error(&r, "cadesHash").contains("the hash must be 64 bytes"), "{}", r["cadesHash"]);
-    assert!(error(&r, "basicsCmsHash").contains("64 bytes"), "{}", r["basicsCmsHash"]);
+    if gost2015 {
+        // The page hashed with SHA-256; a GOST 2015 key needs a Streebog-512 hash: a clear error.
+        assert!(
+            error(&r, "cadesHash").contains("the hash must be 64 bytes"),
+            "{}",
+            r["cadesHash"]
+        );
+        assert!(
+            error(&r, "basicsCmsHash").contains("64 bytes"),
+            "{}",
+            r["basicsCmsHash"]
+        );
+    } else {
+        // A 32-byte hash is taken as a GOST 34.311 hash and signed; the page's SHA-256 bytes
+        // do not match the content's GOST hash, which the verifier reports.
+        let der =
+            qoltanba_sign::input::decode_binary(ok(&r, "cadesHash").as_str().unwrap().as_bytes())
+                .unwrap();
+        let rep = cms::verify(&der, DetachedContent::Bytes(CONTENT.as_bytes()), &vo).unwrap();
+        assert!(!rep.valid && rep.signers[0].signature_matches, "{rep:?}");
+    }
     check_cms("basicsCmsSingleDetached", Some(CONTENT.as_bytes()));
     check_cms("basicsCmsManyAttached", None);
     let xo = XmlVerifyOptions {
@@ -254,10 +286,20 @@ fn js_client_with_a_gost2015_key() {
     for name in ["signXml", "basicsXml"] {
         let v = ok(&r, name);
         let text = v.as_str().or_else(|| v[0].as_str()).unwrap();
-        assert!(text.contains("gostr34102015-gostr34112015-512"), "{name}");
+        let method = if gost2015 {
+            "gostr34102015-gostr34112015-512"
+        } else {
+            "gost34310-gost34311"
+        };
+        assert!(text.contains(method), "{name}");
         assert!(xml::verify(text, &xo).unwrap().valid, "{name}");
     }
-    // The single GOST 2015 key also answers authentication requests (KZ-PKI.md §2.3).
-    check_cms("basicsAuthKeyWanted", Some(CONTENT.as_bytes()));
-    assert_eq!(ok(&r, "getKeyInfo")["algorithm"], "ECGOST3410-2015");
+    if gost2015 {
+        // The single GOST 2015 key also answers authentication requests (KZ-PKI.md §2.3).
+        check_cms("basicsAuthKeyWanted", Some(CONTENT.as_bytes()));
+        assert_eq!(ok(&r, "getKeyInfo")["algorithm"], "ECGOST3410-2015");
+    } else {
+        assert!(error(&r, "basicsAuthKeyWanted").contains("no key"));
+        assert_eq!(ok(&r, "getKeyInfo")["algorithm"], "ECGOST34310");
+    }
 }
