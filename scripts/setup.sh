@@ -14,6 +14,8 @@ APT_PACKAGES=(
   time           # bench/ scripts: peak RSS
   libnss3-tools  # certutil: `qoltanba trust install` (and its test)
   chromium       # headless browser end-to-end test
+  softhsm2       # a PKCS#11 token for the token tests
+  opensc         # pkcs11-tool: writes keys to the test token, and the benchmark's comparison
 )
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)   # the real ncalayer-js-client runs in Node
 

@@ -117,10 +117,48 @@ pub(crate) fn keys_info(file: &Path, password_env: Option<&str>, json: bool) -> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where the signing key comes from: a key file or a token.
+pub(crate) enum KeyChoice<'a> {
+    /// A `.p12` file and the variable holding its password.
+    File(&'a Path, Option<&'a str>),
+    /// A token: module, label, certificate id, PIN variable.
+    Token(&'a Path, &'a str, Option<&'a str>, Option<&'a str>),
+}
+
+impl<'a> KeyChoice<'a> {
+    pub(crate) fn new(
+        file: Option<&'a Path>,
+        password_env: Option<&'a str>,
+        module: Option<&'a Path>,
+        label: Option<&'a str>,
+        cert: Option<&'a str>,
+        pin_env: Option<&'a str>,
+    ) -> Self {
+        match (file, module) {
+            (Some(f), _) => Self::File(f, password_env),
+            (None, Some(m)) => Self::Token(m, label.unwrap_or_default(), cert, pin_env),
+            (None, None) => Self::File(Path::new(""), password_env),
+        }
+    }
+
+    fn open(&self) -> Result<Box<dyn SigningKey>> {
+        match self {
+            Self::File(path, env) => Ok(Box::new(open_key(path, *env)?)),
+            Self::Token(module, label, cert, pin_env) => {
+                let dir = qoltanba_pkcs11::TokenDirectory::new(vec![qoltanba_pkcs11::ModuleConfig {
+                    storage: "PKCS11".into(),
+                    module: module.to_path_buf(),
+                }]);
+                let pin = password::read_named(*pin_env, "PIN: ")?;
+                Ok(Box::new(dir.open_key(module, label, *cert, &pin)?))
+            }
+        }
+    }
+}
+
 /// Arguments of `qoltanba sign cms`.
 pub(crate) struct SignCms<'a> {
-    pub(crate) key: &'a Path,
-    pub(crate) password_env: Option<&'a str>,
+    pub(crate) key: KeyChoice<'a>,
     pub(crate) attached: bool,
     pub(crate) hash: bool,
     pub(crate) input: &'a Path,
@@ -143,8 +181,9 @@ impl<R: Read> Read for HashingReader<R> {
 
 /// `qoltanba sign cms`.
 pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
-    let key = open_key(a.key, a.password_env)?;
-    let alg = cms::digest_algorithm_for(&key)?;
+    let key = a.key.open()?;
+    let key = key.as_ref();
+    let alg = cms::digest_algorithm_for(key)?;
     let opts = CmsOptions::default();
     let open_input =
         || File::open(a.input).with_context(|| format!("cannot read {}", a.input.display()));
@@ -161,13 +200,13 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
                 digest.len()
             );
         }
-        let der = cms::sign_digest(&key, &digest, &opts)?.to_detached_der()?;
+        let der = cms::sign_digest(key, &digest, &opts)?.to_detached_der()?;
         write(&mut |w| Ok(w.write_all(&der)?))?;
         return Ok(ExitCode::SUCCESS);
     }
     // First pass: digest (streamed, any size).
     let (digest, len) = alg.digest_reader(&mut BufReader::new(open_input()?))?;
-    let signed = cms::sign_digest(&key, &digest, &opts)?;
+    let signed = cms::sign_digest(key, &digest, &opts)?;
     if a.attached {
         // Second pass: stream the content into the output, hashing it again so that a file
         // that changed in between is caught rather than signed wrongly.

@@ -40,6 +40,21 @@ enum Command {
     /// Make a signature.
     #[command(subcommand)]
     Sign(SignCommand),
+    /// Hardware tokens (PKCS#11).
+    Tokens {
+        /// list
+        #[arg(value_parser = ["list"])]
+        action: String,
+        /// A PKCS#11 library to use (besides the policy's and the known vendor ones); repeatable.
+        #[arg(long, value_name = "PATH")]
+        module: Vec<PathBuf>,
+        /// Admin policy file (default /etc/qoltanba/policy.toml when present).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a signature.
     #[command(subcommand)]
     Verify(VerifyCommand),
@@ -120,15 +135,33 @@ struct PasswordArgs {
     password_env: Option<String>,
 }
 
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// Sign on a token: its PKCS#11 library.
+    #[arg(long, value_name = "PATH", requires = "token_label")]
+    token_module: Option<PathBuf>,
+    /// The token's label.
+    #[arg(long, value_name = "LABEL")]
+    token_label: Option<String>,
+    /// The certificate's CKA_ID (hex); default: the first with a key.
+    #[arg(long, value_name = "ID")]
+    token_cert: Option<String>,
+    /// Read the PIN from this environment variable (otherwise it is asked on the terminal).
+    #[arg(long, value_name = "VAR")]
+    pin_env: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum SignCommand {
     /// CMS / CAdES-BES signature (DER). Detached unless --attached.
     Cms {
         /// The key container (.p12).
-        #[arg(long, value_name = "FILE")]
-        key: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "token_module", conflicts_with = "token_module")]
+        key: Option<PathBuf>,
         #[command(flatten)]
         password: PasswordArgs,
+        #[command(flatten)]
+        token: TokenArgs,
         /// Put the content inside the signature.
         #[arg(long, conflicts_with = "hash")]
         attached: bool,
@@ -205,13 +238,20 @@ fn main() -> ExitCode {
         Command::Sign(SignCommand::Cms {
             key,
             password,
+            token,
             attached,
             hash,
             input,
             output,
         }) => commands::sign_cms(&commands::SignCms {
-            key: &key,
-            password_env: password.password_env.as_deref(),
+            key: commands::KeyChoice::new(
+                key.as_deref(),
+                password.password_env.as_deref(),
+                token.token_module.as_deref(),
+                token.token_label.as_deref(),
+                token.token_cert.as_deref(),
+                token.pin_env.as_deref(),
+            ),
             attached,
             hash,
             input: &input,
@@ -254,6 +294,9 @@ fn main() -> ExitCode {
             policy: a.policy,
             max_message: a.max_message,
         }),
+        Command::Tokens { action: _, module, policy, json } => {
+            serve::tokens_list(&module, policy.as_deref(), json)
+        }
         Command::Trust {
             action,
             system,

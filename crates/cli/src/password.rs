@@ -6,6 +6,11 @@ use qoltanba_keys::Secret;
 
 /// Reads the password.
 pub(crate) fn read(env_var: Option<&str>) -> Result<Secret> {
+    read_named(env_var, "Password: ")
+}
+
+/// Reads a password or PIN, asking with `prompt` on the terminal when no variable is named.
+pub(crate) fn read_named(env_var: Option<&str>, prompt: &str) -> Result<Secret> {
     if let Some(var) = env_var {
         return match std::env::var(var) {
             Ok(v) => Ok(Secret::new(v)),
@@ -18,8 +23,8 @@ pub(crate) fn read(env_var: Option<&str>) -> Result<Secret> {
         };
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        bail!("no password: use --password-env VAR, or run in a terminal to be asked");
+        bail!("no password: use --password-env VAR (--pin-env VAR for tokens), or run in a terminal to be asked");
     }
-    let p = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+    let p = rpassword::prompt_password(prompt).context("cannot read the password")?;
     Ok(Secret::new(p))
 }

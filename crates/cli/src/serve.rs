@@ -77,7 +77,11 @@ fn policy(path: Option<&Path>) -> Result<OriginPolicy> {
 /// The prompter: the terminal one (rate-limited per origin), or in test builds the unattended
 /// one when `--unattended` is given.
 #[cfg_attr(not(feature = "unattended"), allow(clippy::unnecessary_wraps))]
-fn prompter(a: &Serve, anchors: &[Vec<u8>]) -> Result<Arc<dyn Prompter>> {
+fn prompter(
+    a: &Serve,
+    anchors: &[Vec<u8>],
+    tokens: &Arc<qoltanba_pkcs11::TokenDirectory>,
+) -> Result<Arc<dyn Prompter>> {
     #[cfg(feature = "unattended")]
     if let Some(path) = &a.unattended {
         eprintln!(
@@ -88,11 +92,12 @@ fn prompter(a: &Serve, anchors: &[Vec<u8>]) -> Result<Arc<dyn Prompter>> {
         return Ok(Arc::new(crate::unattended::UnattendedPrompter::load(
             path,
             anchors.to_vec(),
+            tokens.clone(),
         )?));
     }
     let _ = (a, anchors);
     Ok(Arc::new(RateLimited::new(
-        crate::terminal::TerminalPrompter::default(),
+        crate::terminal::TerminalPrompter::new(tokens.clone()),
         10,
         std::time::Duration::from_mins(1),
     )))
@@ -109,16 +114,15 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
         );
     }
     let origins = policy(a.policy.as_deref())?;
-    let prompter = prompter(a, &anchors)?;
+    let tokens = Arc::new(qoltanba_pkcs11::TokenDirectory::new(qoltanba_pkcs11::discover(
+        &policy_tokens(a.policy.as_deref())?,
+    )));
+    let prompter = prompter(a, &anchors, &tokens)?;
     let store = Arc::new(FileOriginStore::open(&data));
-    let dispatcher = Arc::new(Dispatcher::new(
-        prompter,
-        store,
-        Settings {
-            trust_anchors: anchors,
-            origins,
-        },
-    ));
+    let dispatcher = Arc::new(
+        Dispatcher::new(prompter, store, Settings { trust_anchors: anchors, origins })
+            .with_tokens(Arc::new(TokensPort(tokens))),
+    );
     let mut options = ServerOptions {
         max_message: a.max_message,
         ..ServerOptions::default()
@@ -271,4 +275,70 @@ pub(crate) fn origins_cmd(
         _ => bail!("usage: qoltanba origins list | revoke ORIGIN"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `qoltanba tokens list`.
+pub(crate) fn tokens_list(modules: &[PathBuf], policy_path: Option<&Path>, json: bool) -> Result<ExitCode> {
+    let mut configured: Vec<qoltanba_pkcs11::ModuleConfig> = modules
+        .iter()
+        .map(|m| qoltanba_pkcs11::ModuleConfig { storage: "PKCS11".into(), module: m.clone() })
+        .collect();
+    configured.extend(policy_tokens(policy_path)?);
+    let dir = qoltanba_pkcs11::TokenDirectory::new(qoltanba_pkcs11::discover(&configured));
+    let (tokens, errors) = dir.list();
+    if json {
+        let v = serde_json::json!({
+            "tokens": tokens,
+            "errors": errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for t in &tokens {
+            println!("{} [{}] {} {} serial {} (slot {}, {})", t.storage, t.label, t.manufacturer, t.model, t.serial, t.slot, t.module.display());
+            if t.pin.locked {
+                println!("  PIN LOCKED");
+            } else if t.pin.final_try {
+                println!("  one PIN try left");
+            } else if t.pin.count_low {
+                println!("  a wrong PIN was entered before");
+            }
+            for c in &t.certificates {
+                let d = c.details.as_ref();
+                println!(
+                    "  cert {} {} IIN {} {}",
+                    c.id,
+                    d.and_then(|d| d.full_name.clone()).unwrap_or_default(),
+                    d.and_then(|d| d.iin.clone()).unwrap_or_default(),
+                    d.map(|d| d.key_algorithm.label()).unwrap_or_default()
+                );
+            }
+        }
+        for e in &errors {
+            eprintln!("qoltanba: {e}");
+        }
+        if tokens.is_empty() {
+            println!("no tokens");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `[[tokens]]` of the policy file.
+pub(crate) fn policy_tokens(path: Option<&Path>) -> Result<Vec<qoltanba_pkcs11::ModuleConfig>> {
+    let default = Path::new("/etc/qoltanba/policy.toml");
+    let path = match path {
+        Some(p) => p,
+        None if default.is_file() => default,
+        None => return Ok(Vec::new()),
+    };
+    Ok(PolicyFile::load(path).map_err(|e| anyhow!(e))?.tokens)
+}
+
+/// The token directory as the protocol's `getActiveTokens` port.
+struct TokensPort(Arc<qoltanba_pkcs11::TokenDirectory>);
+
+impl qoltanba_protocol::TokenStorages for TokensPort {
+    fn active_storages(&self) -> Vec<String> {
+        self.0.active_storages()
+    }
 }

@@ -8,9 +8,47 @@ use qoltanba_keys::{KeyError, Secret, SigningKey, pkcs12};
 use qoltanba_protocol::{KeyRequest, OriginDecision, PromptError, Prompter, Purpose};
 
 /// Asks on the terminal.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct TerminalPrompter {
     lock: Mutex<()>,
+    tokens: std::sync::Arc<qoltanba_pkcs11::TokenDirectory>,
+}
+
+impl TerminalPrompter {
+    pub(crate) fn new(tokens: std::sync::Arc<qoltanba_pkcs11::TokenDirectory>) -> Self {
+        Self { lock: Mutex::new(()), tokens }
+    }
+
+    /// Offers a connected token of an allowed kind; `None` when there is none or the person
+    /// prefers a file.
+    fn token_key(
+        &self,
+        req: &KeyRequest<'_>,
+        w: &mut std::fs::File,
+        r: &mut impl BufRead,
+    ) -> Result<Option<Box<dyn SigningKey>>, PromptError> {
+        let allowed = |s: &str| req.storages.is_empty() || req.storages.iter().any(|a| a == s);
+        let (tokens, _) = self.tokens.list();
+        let Some(t) = tokens.into_iter().find(|t| allowed(&t.storage) && !t.certificates.is_empty()) else {
+            return Ok(None);
+        };
+        let yes = ask(w, r, &format!("Use the token {} ({})? [Y/n] ", t.label, t.storage))?;
+        if yes.eq_ignore_ascii_case("n") {
+            return Ok(None);
+        }
+        if t.pin.locked {
+            let _ = writeln!(w, "The token's PIN is locked.");
+            return Err(PromptError::Store("the token's PIN is locked".into()));
+        }
+        if t.pin.final_try {
+            let _ = writeln!(w, "Careful: one PIN try left before the token locks.");
+        } else if t.pin.count_low {
+            let _ = writeln!(w, "Careful: a wrong PIN was entered before; few tries left.");
+        }
+        let pin = rpassword::prompt_password("PIN: ").map(Secret::new).map_err(|e| PromptError::Unavailable(e.to_string()))?;
+        let key = self.tokens.open_key(&t.module, &t.label, None, &pin).map_err(|e| PromptError::Store(e.to_string()))?;
+        Ok(Some(Box::new(key)))
+    }
 }
 
 fn tty() -> Result<(std::fs::File, std::io::BufReader<std::fs::File>), PromptError> {
@@ -69,6 +107,9 @@ impl Prompter for TerminalPrompter {
                     let _ = writeln!(w, "    note: a timestamp was asked for; none will be added");
                 }
             }
+        }
+        if let Some(k) = self.token_key(req, &mut w, &mut r)? {
+            return Ok(k);
         }
         for _ in 0..3 {
             let path = ask(&mut w, &mut r, "Key file (.p12), empty to refuse: ")?;

@@ -7,6 +7,9 @@
 //! [[keys]]
 //! file = "/abs/path/RSA256_….p12"
 //! password = "…"
+//! [[tokens]]                # a PKCS#11 module whose tokens serve the storages mapped to it
+//! module = "/usr/lib/softhsm/libsofthsm2.so"
+//! pin = "…"
 //! ```
 //! It picks, in listed order, the first key that satisfies the request. The file holds
 //! passwords, so it is refused when other users can read it.
@@ -28,7 +31,14 @@ struct File {
     #[serde(default)]
     keys: Vec<KeyEntry>,
     #[serde(default)]
-    tokens: Vec<toml::Value>,
+    tokens: Vec<TokenEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenEntry {
+    module: std::path::PathBuf,
+    pin: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -61,6 +71,8 @@ impl SigningKey for Shared {
 
 /// Answers prompts from the file.
 pub(crate) struct UnattendedPrompter {
+    tokens: Vec<(std::path::PathBuf, Secret)>,
+    directory: Arc<qoltanba_pkcs11::TokenDirectory>,
     approve: bool,
     delay: std::time::Duration,
     keys: Vec<Arc<SoftwareKey>>,
@@ -69,7 +81,11 @@ pub(crate) struct UnattendedPrompter {
 
 impl UnattendedPrompter {
     /// Loads the file and opens every key in it.
-    pub(crate) fn load(path: &Path, anchors: Vec<Vec<u8>>) -> Result<Self> {
+    pub(crate) fn load(
+        path: &Path,
+        anchors: Vec<Vec<u8>>,
+        directory: Arc<qoltanba_pkcs11::TokenDirectory>,
+    ) -> Result<Self> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -87,11 +103,7 @@ impl UnattendedPrompter {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let file: File = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
-        if !file.tokens.is_empty() {
-            eprintln!(
-                "qoltanba: [[tokens]] in the unattended file are ignored until PKCS#11 support lands"
-            );
-        }
+        let tokens = file.tokens.into_iter().map(|t| (t.module, Secret::new(t.pin))).collect();
         let mut keys = Vec::new();
         for k in file.keys {
             let mut c = pkcs12::open_file(&k.file, &Secret::new(k.password))
@@ -99,6 +111,8 @@ impl UnattendedPrompter {
             keys.push(Arc::new(c.keys.remove(0)));
         }
         Ok(Self {
+            tokens,
+            directory,
             approve: file.approve,
             delay: std::time::Duration::from_millis(file.delay_ms),
             keys,
@@ -113,15 +127,36 @@ impl Prompter for UnattendedPrompter {
         if !self.approve {
             return Err(PromptError::Cancelled);
         }
-        if !req.storages.is_empty() && !req.storages.iter().any(|s| s == "PKCS12") {
-            return Err(PromptError::NoMatchingKey);
-        }
+        let allowed = |s: &str| req.storages.is_empty() || req.storages.iter().any(|a| a == s);
         let now = time::OffsetDateTime::now_utc();
-        self.keys
-            .iter()
-            .find(|k| req.filter.check(k.as_ref(), &self.anchors, now).is_ok())
-            .map(|k| Box::new(Shared(k.clone())) as Box<dyn SigningKey>)
-            .ok_or(PromptError::NoMatchingKey)
+        if allowed("PKCS12") {
+            if let Some(k) = self.keys.iter().find(|k| req.filter.check(k.as_ref(), &self.anchors, now).is_ok()) {
+                return Ok(Box::new(Shared(k.clone())));
+            }
+        }
+        // Tokens are looked up at each request: one plugged in or pulled out since is seen.
+        let (present, _) = self.directory.list();
+        for (module, pin) in &self.tokens {
+            for t in present.iter().filter(|t| &t.module == module && allowed(&t.storage)) {
+                for c in &t.certificates {
+                    let fits = c.details.as_ref().is_some_and(|d| req.filter.check_details(d, now).is_ok());
+                    if !fits {
+                        continue;
+                    }
+                    let key = self
+                        .directory
+                        .open_key(module, &t.label, Some(&c.id), pin)
+                        .map_err(|e| PromptError::Store(e.to_string()))?;
+                    if req.filter.check(&key, &self.anchors, now).is_ok() {
+                        return Ok(Box::new(key));
+                    }
+                }
+            }
+        }
+        if req.storages.iter().any(|s| s != "PKCS12") && present.iter().all(|t| !allowed(&t.storage)) {
+            return Err(PromptError::Store("no token of the allowed kinds is connected".into()));
+        }
+        Err(PromptError::NoMatchingKey)
     }
 
     fn approve_origin(&self, _origin: &str) -> OriginDecision {

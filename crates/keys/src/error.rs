@@ -43,6 +43,9 @@ pub enum KeyError {
     /// The private-key operation failed.
     #[error("the signing operation failed")]
     SigningFailed,
+    /// A token failed while signing (removed, locked…).
+    #[error("{0}")]
+    Token(String),
     /// The container could not be read from disk.
     #[error("cannot read the key file: {0}")]
     Io(#[from] std::io::Error),

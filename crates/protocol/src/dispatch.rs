@@ -16,7 +16,7 @@ use crate::basics::{BasicsSign, Format};
 use crate::calls::{Call, CommonCall, CommonParseError, Incoming, parse_frame};
 use crate::filter::{KeyFilter, Mismatch};
 use crate::origin::{NO_ORIGIN, OriginPolicy, OriginStore, Verdict};
-use crate::prompter::{KeyRequest, OriginDecision, PromptError, Prompter, Purpose};
+use crate::prompter::{KeyRequest, OriginDecision, PromptError, Prompter, Purpose, TokenStorages};
 
 /// The greeting sent on connect, byte for byte (PROTOCOL.md §1.3).
 pub const GREETING: &str = r#"{"result":{"version":"1.4"}}"#;
@@ -35,6 +35,7 @@ pub struct Settings {
 /// Turns frames into replies.
 pub struct Dispatcher {
     prompter: Arc<dyn Prompter>,
+    tokens: Option<Arc<dyn TokenStorages>>,
     store: Arc<dyn OriginStore>,
     settings: Settings,
     locale: Mutex<String>,
@@ -126,10 +127,18 @@ impl Dispatcher {
     ) -> Self {
         Self {
             prompter,
+            tokens: None,
             store,
             settings,
             locale: Mutex::new("kk".into()),
         }
+    }
+
+    /// Adds the token directory that `getActiveTokens` reports.
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: Arc<dyn TokenStorages>) -> Self {
+        self.tokens = Some(tokens);
+        self
     }
 
     /// The settings in force.
@@ -235,8 +244,11 @@ impl Dispatcher {
         let locale = self.locale();
         let storages = |s: &str| vec![s.to_owned()];
         match call {
-            // Hardware tokens arrive with the PKCS#11 issue; PKCS12 is never listed (§2.1).
-            CommonCall::GetActiveTokens => Ok(Some(json!([]))),
+            // Only hardware storages with a token present; PKCS12 is never listed (§2.1).
+            CommonCall::GetActiveTokens => {
+                let active = self.tokens.as_ref().map(|t| t.active_storages()).unwrap_or_default();
+                Ok(Some(json!(active)))
+            }
             CommonCall::ChangeLocale { locale } => {
                 if let Ok(mut l) = self.locale.lock() {
                     *l = locale;

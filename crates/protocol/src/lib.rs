@@ -16,4 +16,4 @@ mod prompter;
 pub use dispatch::{Dispatcher, GREETING, HEARTBEAT, Settings};
 pub use filter::{ChainRule, KeyFilter, Mismatch};
 pub use origin::{MemoryOriginStore, OriginPolicy, OriginStore, RateLimited};
-pub use prompter::{KeyRequest, OriginDecision, PromptError, Prompter, Purpose};
+pub use prompter::{KeyRequest, OriginDecision, PromptError, Prompter, Purpose, TokenStorages};

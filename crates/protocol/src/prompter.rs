@@ -62,6 +62,9 @@ pub enum PromptError {
     /// Prompting is impossible here (no terminal, no display).
     #[error("cannot ask the user: {0}")]
     Unavailable(String),
+    /// The key's store failed (wrong PIN with tries left, token removed, PIN locked…).
+    #[error("{0}")]
+    Store(String),
 }
 
 /// The person's decision about a site never seen before.
@@ -83,4 +86,10 @@ pub trait Prompter: Send + Sync {
 
     /// Asks whether a site seen for the first time may use the signing service.
     fn approve_origin(&self, origin: &str) -> OriginDecision;
+}
+
+/// What the server knows about connected tokens (commonUtils `getActiveTokens`).
+pub trait TokenStorages: Send + Sync {
+    /// NCALayer storage names that have a token present now.
+    fn active_storages(&self) -> Vec<String>;
 }

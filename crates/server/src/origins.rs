@@ -81,9 +81,10 @@ pub struct PolicyFile {
     /// Origin rules.
     #[serde(default)]
     pub origins: OriginRules,
-    /// PKCS#11 module paths (used once tokens arrive).
+    /// PKCS#11 modules and the NCALayer storage each serves:
+    /// `[[tokens]] storage = "AKKaztokenStore"  module = "/usr/lib/…so"`.
     #[serde(default)]
-    pub token_libraries: Vec<PathBuf>,
+    pub tokens: Vec<qoltanba_pkcs11::ModuleConfig>,
 }
 
 /// `[origins]`.

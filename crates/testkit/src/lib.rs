@@ -12,6 +12,8 @@ pub mod openssl;
 pub mod p12;
 /// The generated test PKI.
 pub mod pki;
+/// SoftHSM2 tokens for PKCS#11 tests.
+pub mod softhsm;
 /// Runs `xmlsec1` as an independent XMLDSig verifier and signer.
 pub mod xmlsec;
 
