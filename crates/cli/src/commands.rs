@@ -145,10 +145,11 @@ impl<'a> KeyChoice<'a> {
         match self {
             Self::File(path, env) => Ok(Box::new(open_key(path, *env)?)),
             Self::Token(module, label, cert, pin_env) => {
-                let dir = qoltanba_pkcs11::TokenDirectory::new(vec![qoltanba_pkcs11::ModuleConfig {
-                    storage: "PKCS11".into(),
-                    module: module.to_path_buf(),
-                }]);
+                let dir =
+                    qoltanba_pkcs11::TokenDirectory::new(vec![qoltanba_pkcs11::ModuleConfig {
+                        storage: "PKCS11".into(),
+                        module: module.to_path_buf(),
+                    }]);
                 let pin = password::read_named(*pin_env, "PIN: ")?;
                 Ok(Box::new(dir.open_key(module, label, *cert, &pin)?))
             }

@@ -156,7 +156,12 @@ enum SignCommand {
     /// CMS / CAdES-BES signature (DER). Detached unless --attached.
     Cms {
         /// The key container (.p12).
-        #[arg(long, value_name = "FILE", required_unless_present = "token_module", conflicts_with = "token_module")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "token_module",
+            conflicts_with = "token_module"
+        )]
         key: Option<PathBuf>,
         #[command(flatten)]
         password: PasswordArgs,
@@ -294,9 +299,12 @@ fn main() -> ExitCode {
             policy: a.policy,
             max_message: a.max_message,
         }),
-        Command::Tokens { action: _, module, policy, json } => {
-            serve::tokens_list(&module, policy.as_deref(), json)
-        }
+        Command::Tokens {
+            action: _,
+            module,
+            policy,
+            json,
+        } => serve::tokens_list(&module, policy.as_deref(), json),
         Command::Trust {
             action,
             system,

@@ -23,7 +23,9 @@ pub(crate) fn read_named(env_var: Option<&str>, prompt: &str) -> Result<Secret> 
         };
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        bail!("no password: use --password-env VAR (--pin-env VAR for tokens), or run in a terminal to be asked");
+        bail!(
+            "no password: use --password-env VAR (--pin-env VAR for tokens), or run in a terminal to be asked"
+        );
     }
     let p = rpassword::prompt_password(prompt).context("cannot read the password")?;
     Ok(Secret::new(p))

@@ -114,14 +114,21 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
         );
     }
     let origins = policy(a.policy.as_deref())?;
-    let tokens = Arc::new(qoltanba_pkcs11::TokenDirectory::new(qoltanba_pkcs11::discover(
-        &policy_tokens(a.policy.as_deref())?,
-    )));
+    let tokens = Arc::new(qoltanba_pkcs11::TokenDirectory::new(
+        qoltanba_pkcs11::discover(&policy_tokens(a.policy.as_deref())?),
+    ));
     let prompter = prompter(a, &anchors, &tokens)?;
     let store = Arc::new(FileOriginStore::open(&data));
     let dispatcher = Arc::new(
-        Dispatcher::new(prompter, store, Settings { trust_anchors: anchors, origins })
-            .with_tokens(Arc::new(TokensPort(tokens))),
+        Dispatcher::new(
+            prompter,
+            store,
+            Settings {
+                trust_anchors: anchors,
+                origins,
+            },
+        )
+        .with_tokens(Arc::new(TokensPort(tokens))),
     );
     let mut options = ServerOptions {
         max_message: a.max_message,
@@ -278,10 +285,17 @@ pub(crate) fn origins_cmd(
 }
 
 /// `qoltanba tokens list`.
-pub(crate) fn tokens_list(modules: &[PathBuf], policy_path: Option<&Path>, json: bool) -> Result<ExitCode> {
+pub(crate) fn tokens_list(
+    modules: &[PathBuf],
+    policy_path: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode> {
     let mut configured: Vec<qoltanba_pkcs11::ModuleConfig> = modules
         .iter()
-        .map(|m| qoltanba_pkcs11::ModuleConfig { storage: "PKCS11".into(), module: m.clone() })
+        .map(|m| qoltanba_pkcs11::ModuleConfig {
+            storage: "PKCS11".into(),
+            module: m.clone(),
+        })
         .collect();
     configured.extend(policy_tokens(policy_path)?);
     let dir = qoltanba_pkcs11::TokenDirectory::new(qoltanba_pkcs11::discover(&configured));
@@ -294,7 +308,16 @@ pub(crate) fn tokens_list(modules: &[PathBuf], policy_path: Option<&Path>, json:
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         for t in &tokens {
-            println!("{} [{}] {} {} serial {} (slot {}, {})", t.storage, t.label, t.manufacturer, t.model, t.serial, t.slot, t.module.display());
+            println!(
+                "{} [{}] {} {} serial {} (slot {}, {})",
+                t.storage,
+                t.label,
+                t.manufacturer,
+                t.model,
+                t.serial,
+                t.slot,
+                t.module.display()
+            );
             if t.pin.locked {
                 println!("  PIN LOCKED");
             } else if t.pin.final_try {

@@ -16,7 +16,10 @@ pub(crate) struct TerminalPrompter {
 
 impl TerminalPrompter {
     pub(crate) fn new(tokens: std::sync::Arc<qoltanba_pkcs11::TokenDirectory>) -> Self {
-        Self { lock: Mutex::new(()), tokens }
+        Self {
+            lock: Mutex::new(()),
+            tokens,
+        }
     }
 
     /// Offers a connected token of an allowed kind; `None` when there is none or the person
@@ -29,10 +32,17 @@ impl TerminalPrompter {
     ) -> Result<Option<Box<dyn SigningKey>>, PromptError> {
         let allowed = |s: &str| req.storages.is_empty() || req.storages.iter().any(|a| a == s);
         let (tokens, _) = self.tokens.list();
-        let Some(t) = tokens.into_iter().find(|t| allowed(&t.storage) && !t.certificates.is_empty()) else {
+        let Some(t) = tokens
+            .into_iter()
+            .find(|t| allowed(&t.storage) && !t.certificates.is_empty())
+        else {
             return Ok(None);
         };
-        let yes = ask(w, r, &format!("Use the token {} ({})? [Y/n] ", t.label, t.storage))?;
+        let yes = ask(
+            w,
+            r,
+            &format!("Use the token {} ({})? [Y/n] ", t.label, t.storage),
+        )?;
         if yes.eq_ignore_ascii_case("n") {
             return Ok(None);
         }
@@ -43,10 +53,18 @@ impl TerminalPrompter {
         if t.pin.final_try {
             let _ = writeln!(w, "Careful: one PIN try left before the token locks.");
         } else if t.pin.count_low {
-            let _ = writeln!(w, "Careful: a wrong PIN was entered before; few tries left.");
+            let _ = writeln!(
+                w,
+                "Careful: a wrong PIN was entered before; few tries left."
+            );
         }
-        let pin = rpassword::prompt_password("PIN: ").map(Secret::new).map_err(|e| PromptError::Unavailable(e.to_string()))?;
-        let key = self.tokens.open_key(&t.module, &t.label, None, &pin).map_err(|e| PromptError::Store(e.to_string()))?;
+        let pin = rpassword::prompt_password("PIN: ")
+            .map(Secret::new)
+            .map_err(|e| PromptError::Unavailable(e.to_string()))?;
+        let key = self
+            .tokens
+            .open_key(&t.module, &t.label, None, &pin)
+            .map_err(|e| PromptError::Store(e.to_string()))?;
         Ok(Some(Box::new(key)))
     }
 }

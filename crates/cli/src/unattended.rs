@@ -103,7 +103,11 @@ impl UnattendedPrompter {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let file: File = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
-        let tokens = file.tokens.into_iter().map(|t| (t.module, Secret::new(t.pin))).collect();
+        let tokens = file
+            .tokens
+            .into_iter()
+            .map(|t| (t.module, Secret::new(t.pin)))
+            .collect();
         let mut keys = Vec::new();
         for k in file.keys {
             let mut c = pkcs12::open_file(&k.file, &Secret::new(k.password))
@@ -129,17 +133,25 @@ impl Prompter for UnattendedPrompter {
         }
         let allowed = |s: &str| req.storages.is_empty() || req.storages.iter().any(|a| a == s);
         let now = time::OffsetDateTime::now_utc();
-        if allowed("PKCS12") {
-            if let Some(k) = self.keys.iter().find(|k| req.filter.check(k.as_ref(), &self.anchors, now).is_ok()) {
-                return Ok(Box::new(Shared(k.clone())));
-            }
+        let file_key = self
+            .keys
+            .iter()
+            .find(|k| req.filter.check(k.as_ref(), &self.anchors, now).is_ok());
+        if let Some(k) = file_key.filter(|_| allowed("PKCS12")) {
+            return Ok(Box::new(Shared(k.clone())));
         }
         // Tokens are looked up at each request: one plugged in or pulled out since is seen.
         let (present, _) = self.directory.list();
         for (module, pin) in &self.tokens {
-            for t in present.iter().filter(|t| &t.module == module && allowed(&t.storage)) {
+            for t in present
+                .iter()
+                .filter(|t| &t.module == module && allowed(&t.storage))
+            {
                 for c in &t.certificates {
-                    let fits = c.details.as_ref().is_some_and(|d| req.filter.check_details(d, now).is_ok());
+                    let fits = c
+                        .details
+                        .as_ref()
+                        .is_some_and(|d| req.filter.check_details(d, now).is_ok());
                     if !fits {
                         continue;
                     }
@@ -153,8 +165,12 @@ impl Prompter for UnattendedPrompter {
                 }
             }
         }
-        if req.storages.iter().any(|s| s != "PKCS12") && present.iter().all(|t| !allowed(&t.storage)) {
-            return Err(PromptError::Store("no token of the allowed kinds is connected".into()));
+        if req.storages.iter().any(|s| s != "PKCS12")
+            && present.iter().all(|t| !allowed(&t.storage))
+        {
+            return Err(PromptError::Store(
+                "no token of the allowed kinds is connected".into(),
+            ));
         }
         Err(PromptError::NoMatchingKey)
     }

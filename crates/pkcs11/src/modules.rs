@@ -20,7 +20,10 @@ pub struct KnownModule {
 pub const KNOWN_MODULES: &[KnownModule] = &[
     KnownModule {
         storage: "AKJaCartaStore",
-        linux: &["/usr/lib/libjcPKCS11-2.so", "/usr/lib/x86_64-linux-gnu/libjcPKCS11-2.so"],
+        linux: &[
+            "/usr/lib/libjcPKCS11-2.so",
+            "/usr/lib/x86_64-linux-gnu/libjcPKCS11-2.so",
+        ],
         windows: &["jcPKCS11-2.dll"],
         macos: &["/Library/Frameworks/jcPKCS11-2.framework/jcPKCS11-2"],
     },
@@ -50,10 +53,14 @@ pub struct ModuleConfig {
 /// Modules registered with p11-kit (`/usr/share/p11-kit/modules/*.module`, `module:` lines),
 /// except p11-kit's own trust module, which holds no keys.
 pub fn p11kit_modules(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for e in entries.flatten() {
-        let Ok(text) = std::fs::read_to_string(e.path()) else { continue };
+        let Ok(text) = std::fs::read_to_string(e.path()) else {
+            continue;
+        };
         for line in text.lines() {
             if let Some(m) = line.trim().strip_prefix("module:") {
                 let m = m.trim();
@@ -61,7 +68,11 @@ pub fn p11kit_modules(dir: &Path) -> Vec<PathBuf> {
                     continue;
                 }
                 let p = PathBuf::from(m);
-                out.push(if p.is_absolute() { p } else { PathBuf::from("/usr/lib/x86_64-linux-gnu/pkcs11").join(p) });
+                out.push(if p.is_absolute() {
+                    p
+                } else {
+                    PathBuf::from("/usr/lib/x86_64-linux-gnu/pkcs11").join(p)
+                });
             }
         }
     }
@@ -85,7 +96,10 @@ pub fn discover(configured: &[ModuleConfig]) -> Vec<ModuleConfig> {
         for n in names {
             let p = PathBuf::from(n);
             if p.is_file() && !out.iter().any(|m| m.storage == k.storage) {
-                out.push(ModuleConfig { storage: k.storage.into(), module: p });
+                out.push(ModuleConfig {
+                    storage: k.storage.into(),
+                    module: p,
+                });
             }
         }
     }

@@ -54,10 +54,17 @@ pub enum TokenError {
 
 fn map_err(e: CkError) -> TokenError {
     match e {
-        CkError::Pkcs11(RvError::PinIncorrect, _) => TokenError::WrongPin { tries_left: None, few: false },
+        CkError::Pkcs11(RvError::PinIncorrect, _) => TokenError::WrongPin {
+            tries_left: None,
+            few: false,
+        },
         CkError::Pkcs11(RvError::PinLocked, _) => TokenError::PinLocked,
         CkError::Pkcs11(
-            RvError::DeviceRemoved | RvError::TokenNotPresent | RvError::SessionHandleInvalid | RvError::SessionClosed | RvError::DeviceError,
+            RvError::DeviceRemoved
+            | RvError::TokenNotPresent
+            | RvError::SessionHandleInvalid
+            | RvError::SessionClosed
+            | RvError::DeviceError,
             _,
         ) => TokenError::Removed,
         other => TokenError::Other(other.to_string()),
@@ -121,13 +128,19 @@ pub struct TokenDirectory {
 
 impl std::fmt::Debug for TokenDirectory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenDirectory").field("modules", &self.modules).finish_non_exhaustive()
+        f.debug_struct("TokenDirectory")
+            .field("modules", &self.modules)
+            .finish_non_exhaustive()
     }
 }
 
 fn pin_state(p: &Pkcs11, slot: Slot) -> Result<PinState, TokenError> {
     let t = p.get_token_info(slot).map_err(map_err)?;
-    Ok(PinState { count_low: t.user_pin_count_low(), final_try: t.user_pin_final_try(), locked: t.user_pin_locked() })
+    Ok(PinState {
+        count_low: t.user_pin_count_low(),
+        final_try: t.user_pin_final_try(),
+        locked: t.user_pin_locked(),
+    })
 }
 
 fn certificates(session: &Session) -> Result<Vec<CertOnToken>, TokenError> {
@@ -137,7 +150,14 @@ fn certificates(session: &Session) -> Result<Vec<CertOnToken>, TokenError> {
     let mut out = Vec::new();
     for h in handles {
         let attrs = session
-            .get_attributes(h, &[AttributeType::Value, AttributeType::Id, AttributeType::Label])
+            .get_attributes(
+                h,
+                &[
+                    AttributeType::Value,
+                    AttributeType::Id,
+                    AttributeType::Label,
+                ],
+            )
             .map_err(map_err)?;
         let (mut der, mut id, mut label) = (Vec::new(), Vec::new(), String::new());
         for a in attrs {
@@ -149,7 +169,12 @@ fn certificates(session: &Session) -> Result<Vec<CertOnToken>, TokenError> {
             }
         }
         let details = CertificateDetails::from_der(&der).ok();
-        out.push(CertOnToken { id: hex::encode(&id), label, der, details });
+        out.push(CertOnToken {
+            id: hex::encode(&id),
+            label,
+            der,
+            details,
+        });
     }
     Ok(out)
 }
@@ -157,7 +182,10 @@ fn certificates(session: &Session) -> Result<Vec<CertOnToken>, TokenError> {
 impl TokenDirectory {
     /// A directory over these modules (see [`crate::discover`]).
     pub fn new(modules: Vec<ModuleConfig>) -> Self {
-        Self { modules, loaded: Mutex::default() }
+        Self {
+            modules,
+            loaded: Mutex::default(),
+        }
     }
 
     /// The configured modules.
@@ -166,11 +194,15 @@ impl TokenDirectory {
     }
 
     fn module(&self, path: &Path) -> Result<Pkcs11, TokenError> {
-        let mut loaded = self.loaded.lock().map_err(|_| TokenError::Other("lock".into()))?;
+        let mut loaded = self
+            .loaded
+            .lock()
+            .map_err(|_| TokenError::Other("lock".into()))?;
         if let Some(p) = loaded.get(path) {
             return Ok(p.clone());
         }
-        let p = Pkcs11::new(path).map_err(|e| TokenError::Module(path.to_owned(), e.to_string()))?;
+        let p =
+            Pkcs11::new(path).map_err(|e| TokenError::Module(path.to_owned(), e.to_string()))?;
         p.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
             .map_err(|e| TokenError::Module(path.to_owned(), e.to_string()))?;
         loaded.insert(path.to_owned(), p.clone());
@@ -195,7 +227,10 @@ impl TokenDirectory {
         let mut out = Vec::new();
         for slot in p.get_slots_with_initialized_token().map_err(map_err)? {
             let t = p.get_token_info(slot).map_err(map_err)?;
-            let certs = p.open_ro_session(slot).map_err(map_err).and_then(|s| certificates(&s))?;
+            let certs = p
+                .open_ro_session(slot)
+                .map_err(map_err)
+                .and_then(|s| certificates(&s))?;
             out.push(TokenInfo {
                 storage: m.storage.clone(),
                 module: m.module.clone(),
@@ -234,7 +269,10 @@ impl TokenDirectory {
             .get_slots_with_initialized_token()
             .map_err(map_err)?
             .into_iter()
-            .find(|s| p.get_token_info(*s).is_ok_and(|t| t.label().trim() == label))
+            .find(|s| {
+                p.get_token_info(*s)
+                    .is_ok_and(|t| t.label().trim() == label)
+            })
             .ok_or_else(|| TokenError::NotPresent(label.to_owned()))?;
         let before = pin_state(&p, slot)?;
         if before.locked {
@@ -249,7 +287,10 @@ impl TokenDirectory {
                     if after.locked {
                         TokenError::PinLocked
                     } else {
-                        TokenError::WrongPin { tries_left: after.final_try.then_some(1), few: after.count_low }
+                        TokenError::WrongPin {
+                            tries_left: after.final_try.then_some(1),
+                            few: after.count_low,
+                        }
                     }
                 }
                 other => other,
@@ -262,12 +303,17 @@ impl TokenDirectory {
             .ok_or(TokenError::NoKey)?;
         let id = hex::decode(&cert.id).unwrap_or_default();
         let key = session
-            .find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Id(id)])
+            .find_objects(&[
+                Attribute::Class(ObjectClass::PRIVATE_KEY),
+                Attribute::Id(id),
+            ])
             .map_err(map_err)?
             .into_iter()
             .next()
             .ok_or(TokenError::NoKey)?;
-        let details = cert.details.ok_or_else(|| TokenError::Other("unreadable certificate".into()))?;
+        let details = cert
+            .details
+            .ok_or_else(|| TokenError::Other("unreadable certificate".into()))?;
         Ok(TokenKey {
             alias: format!("{label}/{}", cert.id),
             certificate: cert.der,
@@ -289,7 +335,9 @@ pub struct TokenKey {
 
 impl std::fmt::Debug for TokenKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKey").field("alias", &self.alias).finish_non_exhaustive()
+        f.debug_struct("TokenKey")
+            .field("alias", &self.alias)
+            .finish_non_exhaustive()
     }
 }
 
@@ -309,15 +357,28 @@ impl SigningKey for TokenKey {
 
     fn sign(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mechanism = match (alg, &self.details.key_algorithm) {
-            (SignatureAlgorithm::RsaPkcs1Sha256, KeyAlgorithm::Rsa { .. }) => Mechanism::Sha256RsaPkcs,
-            (SignatureAlgorithm::RsaPkcs1Sha384, KeyAlgorithm::Rsa { .. }) => Mechanism::Sha384RsaPkcs,
-            (SignatureAlgorithm::RsaPkcs1Sha512, KeyAlgorithm::Rsa { .. }) => Mechanism::Sha512RsaPkcs,
-            (_, other) => return Err(KeyError::UnsupportedKeyAlgorithm(format!("{} on a token", other.label()))),
+            (SignatureAlgorithm::RsaPkcs1Sha256, KeyAlgorithm::Rsa { .. }) => {
+                Mechanism::Sha256RsaPkcs
+            }
+            (SignatureAlgorithm::RsaPkcs1Sha384, KeyAlgorithm::Rsa { .. }) => {
+                Mechanism::Sha384RsaPkcs
+            }
+            (SignatureAlgorithm::RsaPkcs1Sha512, KeyAlgorithm::Rsa { .. }) => {
+                Mechanism::Sha512RsaPkcs
+            }
+            (_, other) => {
+                return Err(KeyError::UnsupportedKeyAlgorithm(format!(
+                    "{} on a token",
+                    other.label()
+                )));
+            }
         };
         let session = self.session.lock().map_err(|_| KeyError::SigningFailed)?;
-        session.sign(&mechanism, self.key, message).map_err(|e| match map_err(e) {
-            TokenError::Removed => KeyError::Token("the token was removed".into()),
-            other => KeyError::Token(other.to_string()),
-        })
+        session
+            .sign(&mechanism, self.key, message)
+            .map_err(|e| match map_err(e) {
+                TokenError::Removed => KeyError::Token("the token was removed".into()),
+                other => KeyError::Token(other.to_string()),
+            })
     }
 }

@@ -246,7 +246,11 @@ impl Dispatcher {
         match call {
             // Only hardware storages with a token present; PKCS12 is never listed (§2.1).
             CommonCall::GetActiveTokens => {
-                let active = self.tokens.as_ref().map(|t| t.active_storages()).unwrap_or_default();
+                let active = self
+                    .tokens
+                    .as_ref()
+                    .map(|t| t.active_storages())
+                    .unwrap_or_default();
                 Ok(Some(json!(active)))
             }
             CommonCall::ChangeLocale { locale } => {

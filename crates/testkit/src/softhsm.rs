@@ -17,7 +17,11 @@ pub struct SoftHsm {
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run (apt softhsm2 opensc)");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{cmd:?} failed: {text}");
     text
 }
@@ -39,15 +43,22 @@ impl SoftHsm {
         .expect("conf");
         let module = std::env::var_os("SOFTHSM2_MODULE").map_or_else(
             || {
-                ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"]
-                    .iter()
-                    .map(PathBuf::from)
-                    .find(|p| p.is_file())
-                    .expect("libsofthsm2.so not found: run ./scripts/setup.sh")
+                [
+                    "/usr/lib/softhsm/libsofthsm2.so",
+                    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+                ]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.is_file())
+                .expect("libsofthsm2.so not found: run ./scripts/setup.sh")
             },
             PathBuf::from,
         );
-        Self { _dir: dir, conf, module }
+        Self {
+            _dir: dir,
+            conf,
+            module,
+        }
     }
 
     fn cmd(&self, program: &str) -> Command {
@@ -58,7 +69,16 @@ impl SoftHsm {
 
     /// Initialises a token.
     pub fn init_token(&self, label: &str, pin: &str) {
-        run(self.cmd("softhsm2-util").args(["--init-token", "--free", "--label", label, "--so-pin", "87654321", "--pin", pin]));
+        run(self.cmd("softhsm2-util").args([
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--so-pin",
+            "87654321",
+            "--pin",
+            pin,
+        ]));
     }
 
     /// Writes an issued key and certificate to the token under `CKA_ID` = `id` (hex).
@@ -71,25 +91,52 @@ impl SoftHsm {
         let module = self.module.to_str().expect("path").to_owned();
         for (file, kind) in [(&key, "privkey"), (&cert, "cert")] {
             run(self.cmd("pkcs11-tool").args([
-                "--module", &module, "--token-label", label, "--login", "--pin", pin,
-                "--write-object", file.to_str().expect("path"), "--type", kind, "--id", id,
-                "--label", &format!("qoltanba-{id}"),
+                "--module",
+                &module,
+                "--token-label",
+                label,
+                "--login",
+                "--pin",
+                pin,
+                "--write-object",
+                file.to_str().expect("path"),
+                "--type",
+                kind,
+                "--id",
+                id,
+                "--label",
+                &format!("qoltanba-{id}"),
             ]));
         }
     }
 
     /// Deletes a token (as if it were pulled out).
     pub fn delete_token(&self, label: &str) {
-        run(self.cmd("softhsm2-util").args(["--delete-token", "--token", label]));
+        run(self
+            .cmd("softhsm2-util")
+            .args(["--delete-token", "--token", label]));
     }
 
     /// `pkcs11-tool` signing on the token (for comparisons in benchmarks).
     pub fn pkcs11_tool_sign(&self, label: &str, pin: &str, id: &str, input: &Path, output: &Path) {
         let module = self.module.to_str().expect("path").to_owned();
         run(self.cmd("pkcs11-tool").args([
-            "--module", &module, "--token-label", label, "--login", "--pin", pin, "--sign",
-            "--mechanism", "SHA256-RSA-PKCS", "--id", id,
-            "-i", input.to_str().expect("path"), "-o", output.to_str().expect("path"),
+            "--module",
+            &module,
+            "--token-label",
+            label,
+            "--login",
+            "--pin",
+            pin,
+            "--sign",
+            "--mechanism",
+            "SHA256-RSA-PKCS",
+            "--id",
+            id,
+            "-i",
+            input.to_str().expect("path"),
+            "-o",
+            output.to_str().expect("path"),
         ]));
     }
 }

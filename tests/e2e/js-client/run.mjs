@@ -2,7 +2,7 @@
 // portal page would, and prints every call's outcome as one JSON object on stdout. The Rust test
 // (crates/cli/tests/e2e) checks the signatures with openssl and xmlsec1.
 //
-//   node run.mjs --url ws://127.0.0.1:PORT --mode approve|cancel
+//   node run.mjs --url ws://127.0.0.1:PORT --mode approve|cancel|token [--storage NAME]
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 
@@ -63,6 +63,12 @@ if (results.connect.error) {
   await call('badXml', () => client.signXml('PKCS12', '<a><b></a>', 'SIGNATURE', '', ''));
   await call('xxe', () => client.signXml('PKCS12', '<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>', 'SIGNATURE', '', ''));
   await call('changeLocale', () => client.changeLocale('ru'));
+} else if (mode === 'token') {
+  const storage = arg('storage');
+  await call('getActiveTokens', () => client.getActiveTokens());
+  await call('basicsToken', () => client.basicsSignCMS([storage], b64(CONTENT),
+    NCALayerClient.basicsCMSParamsAttached, NCALayerClient.basicsSignerSignAny));
+  await call('cadesToken', () => client.createCAdESFromBase64(storage, b64(CONTENT), 'SIGNATURE', true));
 } else {
   await call('basicsCancel', () => client.basicsSignCMS(storages, b64(CONTENT),
     NCALayerClient.basicsCMSParamsDetachedNoTSP, NCALayerClient.basicsSignerSignAny));

@@ -1,5 +1,6 @@
 //! Starting a server with a generated key, and checking what comes back.
 
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -9,6 +10,10 @@ use qoltanba_testkit::{openssl, p12, xmlsec};
 
 pub(crate) struct Server {
     child: Child,
+    /// The SoftHSM token (label `kaztoken-1`), when asked for.
+    pub(crate) softhsm: Option<qoltanba_testkit::softhsm::SoftHsm>,
+    /// The certificate on the token.
+    pub(crate) token_leaf: Option<Issued>,
     pub(crate) url: String,
     pub(crate) port: u16,
     pub(crate) dir: tempfile::TempDir,
@@ -29,6 +34,8 @@ pub(crate) struct Options<'a> {
     pub(crate) delay_ms: u64,
     pub(crate) tls: bool,
     pub(crate) policy: Option<&'a str>,
+    /// A SoftHSM token serving `AKKaztokenStore`, with this PIN in the unattended file.
+    pub(crate) token_pin: Option<&'a str>,
     pub(crate) extra_args: &'a [&'a str],
 }
 
@@ -40,6 +47,7 @@ impl Default for Options<'_> {
             delay_ms: 0,
             tls: false,
             policy: None,
+            token_pin: None,
             extra_args: &[],
         }
     }
@@ -55,16 +63,36 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
     std::fs::write(dir.path().join("root.pem"), pki.root.cert_pem()).unwrap();
     std::fs::write(dir.path().join("nca.pem"), pki.nca.cert_pem()).unwrap();
     let unattended = dir.path().join("unattended.toml");
-    std::fs::write(
-        &unattended,
-        format!(
-            "approve = {}\ndelay_ms = {}\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n",
-            opts.approve,
-            opts.delay_ms,
-            key.to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    let mut unattended_text = format!(
+        "approve = {}\ndelay_ms = {}\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n",
+        opts.approve,
+        opts.delay_ms,
+        key.to_str().unwrap()
+    );
+    let mut policy_text = opts.policy.unwrap_or_default().to_owned();
+    let (softhsm, token_leaf) = match opts.token_pin {
+        None => (None, None),
+        Some(pin) => {
+            let hsm = qoltanba_testkit::softhsm::SoftHsm::new();
+            hsm.init_token("kaztoken-1", "123456");
+            let tleaf = pki.issue(&LeafSpec::legal_entity(
+                Usage::Sign,
+                qoltanba_testkit::pki::roles::CEO,
+            ));
+            hsm.import("kaztoken-1", "123456", &tleaf, "a1");
+            let module = hsm.module.to_str().unwrap().to_owned();
+            let _ = write!(
+                unattended_text,
+                "[[tokens]]\nmodule = {module:?}\npin = {pin:?}\n"
+            );
+            let _ = write!(
+                policy_text,
+                "\n[[tokens]]\nstorage = \"AKKaztokenStore\"\nmodule = {module:?}\n"
+            );
+            (Some(hsm), Some(tleaf))
+        }
+    };
+    std::fs::write(&unattended, unattended_text).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -84,13 +112,17 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         "--data-dir".into(),
         data.to_str().unwrap().into(),
     ];
-    if let Some(p) = opts.policy {
+    if !policy_text.is_empty() {
         let path = dir.path().join("policy.toml");
-        std::fs::write(&path, p).unwrap();
+        std::fs::write(&path, &policy_text).unwrap();
         args.extend(["--policy".into(), path.to_str().unwrap().into()]);
     }
     args.extend(opts.extra_args.iter().map(|s| (*s).to_owned()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qoltanba"));
+    if let Some(h) = &softhsm {
+        cmd.env("SOFTHSM2_CONF", &h.conf);
+    }
+    let mut child = cmd
         .args(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -108,6 +140,8 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
     let port = url.rsplit(':').next().unwrap().parse().unwrap();
     Server {
         child,
+        softhsm,
+        token_leaf,
         url,
         port,
         dir,

@@ -8,3 +8,4 @@ mod browser;
 mod harness;
 mod js_client;
 mod robustness;
+mod tokens;

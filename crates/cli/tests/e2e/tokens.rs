@@ -1,0 +1,110 @@
+//! A SoftHSM2 token as `AKKaztokenStore` (mapped in the test policy): the real js-client signs
+//! on it through basics and commonUtils; wrong PIN, a token pulled out, and the server goes on.
+
+use tungstenite::Message;
+
+use crate::harness::{Options, js_dir, start};
+
+fn ws(
+    url: &str,
+) -> tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>> {
+    let (mut ws, _) = tungstenite::connect(url).unwrap();
+    ws.read().unwrap();
+    ws
+}
+
+fn ask(
+    ws: &mut tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
+    frame: &str,
+) -> serde_json::Value {
+    ws.send(Message::text(frame)).unwrap();
+    serde_json::from_str(ws.read().unwrap().to_text().unwrap()).unwrap()
+}
+
+const TOKEN_SIGN: &str = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"allowedStorages":["AKKaztokenStore"],"format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":true},"signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]}}}"#;
+const FILE_SIGN: &str = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"allowedStorages":["PKCS12"],"format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":true},"signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]}}}"#;
+
+#[test]
+fn js_client_signs_on_the_token() {
+    let server = start(&Options {
+        token_pin: Some("123456"),
+        ..Options::default()
+    });
+    let out = std::process::Command::new("node")
+        .current_dir(js_dir())
+        .args([
+            "run.mjs",
+            "--url",
+            &server.url,
+            "--mode",
+            "token",
+            "--storage",
+            "AKKaztokenStore",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r["getActiveTokens"]["ok"],
+        serde_json::json!(["AKKaztokenStore"]),
+        "{r}"
+    );
+    let token_cert = &server.token_leaf.as_ref().unwrap().cert_der;
+    for name in ["basicsToken", "cadesToken"] {
+        let text = r[name]["ok"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: {}", r[name]));
+        server.assert_cms(name, text, None);
+        // Signed by the token's certificate, not the file key.
+        let der = qoltanba_sign::input::decode_binary(text.as_bytes()).unwrap();
+        assert!(
+            der.windows(token_cert.len())
+                .any(|w| w == token_cert.as_slice()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn wrong_pin_is_reported_and_the_server_goes_on() {
+    let server = start(&Options {
+        token_pin: Some("000000"),
+        ..Options::default()
+    });
+    let mut c = ws(&server.url);
+    let r = ask(&mut c, TOKEN_SIGN);
+    assert_eq!(r["status"], false);
+    eprintln!("wrong PIN: {}", r["details"]);
+    assert!(r["details"].as_str().unwrap().contains("wrong PIN"), "{r}");
+    assert_eq!(ask(&mut c, FILE_SIGN)["status"], true);
+}
+
+#[test]
+fn a_token_pulled_out_gives_a_clear_error_and_files_still_work() {
+    let server = start(&Options {
+        token_pin: Some("123456"),
+        ..Options::default()
+    });
+    let mut c = ws(&server.url);
+    assert_eq!(ask(&mut c, TOKEN_SIGN)["status"], true);
+    server.softhsm.as_ref().unwrap().delete_token("kaztoken-1");
+    let r = ask(&mut c, TOKEN_SIGN);
+    assert_eq!(r["status"], false, "{r}");
+    let details = r["details"].as_str().unwrap();
+    eprintln!("pulled-out token: {details}");
+    assert!(
+        details.contains("token") && !details.contains("panic"),
+        "{details}"
+    );
+    assert_eq!(ask(&mut c, FILE_SIGN)["status"], true);
+    let tokens = ask(
+        &mut c,
+        r#"{"module":"kz.gov.pki.knca.commonUtils","method":"getActiveTokens"}"#,
+    );
+    assert_eq!(tokens["responseObject"], serde_json::json!([]));
+}
