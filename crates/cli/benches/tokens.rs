@@ -2,7 +2,12 @@
 //! to AKKaztokenStore; each request logs in and signs on the token) against `pkcs11-tool
 //! --sign` on the same token (a process per signature, login included).
 //! `cargo bench -p qoltanba --features unattended --bench tokens`
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout
+)]
 #![allow(clippy::cast_precision_loss)]
 
 use std::io::{BufRead, BufReader};
@@ -38,18 +43,36 @@ fn main() {
         std::fs::set_permissions(&u, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     let policy = dir.path().join("policy.toml");
-    std::fs::write(&policy, format!("[[tokens]]\nstorage = \"AKKaztokenStore\"\nmodule = {module:?}\n")).unwrap();
+    std::fs::write(
+        &policy,
+        format!("[[tokens]]\nstorage = \"AKKaztokenStore\"\nmodule = {module:?}\n"),
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_qoltanba"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--tls", "off", "--unattended"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls",
+            "off",
+            "--unattended",
+        ])
         .arg(&u)
-        .args(["--policy", policy.to_str().unwrap(), "--data-dir", dir.path().join("d").to_str().unwrap()])
+        .args([
+            "--policy",
+            policy.to_str().unwrap(),
+            "--data-dir",
+            dir.path().join("d").to_str().unwrap(),
+        ])
         .env("SOFTHSM2_CONF", &hsm.conf)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let url = line.trim().trim_start_matches("LISTENING ").to_owned();
     let (mut ws, _) = tungstenite::connect(url.as_str()).unwrap();
     ws.read().unwrap();
@@ -62,7 +85,13 @@ fn main() {
     let t = Instant::now();
     for _ in 0..n {
         ws.send(Message::text(req)).unwrap();
-        assert!(ws.read().unwrap().to_text().unwrap().contains(r#""status":true"#));
+        assert!(
+            ws.read()
+                .unwrap()
+                .to_text()
+                .unwrap()
+                .contains(r#""status":true"#)
+        );
     }
     let server_rate = f64::from(n) / t.elapsed().as_secs_f64();
     let _ = child.kill();
@@ -77,6 +106,10 @@ fn main() {
         hsm.pkcs11_tool_sign("bench", "123456", "01", &input, &out);
     }
     let tool_rate = f64::from(m) / t.elapsed().as_secs_f64();
-    println!("token CMS signatures through the server (login + sign per request): {server_rate:.0}/s");
-    println!("pkcs11-tool --sign SHA256-RSA-PKCS (a process per signature):       {tool_rate:.0}/s");
+    println!(
+        "token CMS signatures through the server (login + sign per request): {server_rate:.0}/s"
+    );
+    println!(
+        "pkcs11-tool --sign SHA256-RSA-PKCS (a process per signature):       {tool_rate:.0}/s"
+    );
 }
