@@ -9,7 +9,9 @@
 mod modules;
 mod token;
 
-pub use modules::{KNOWN_MODULES, KnownModule, ModuleConfig, discover, p11kit_modules};
+pub use modules::{
+    KNOWN_MODULES, KnownModule, ModuleConfig, P11KIT_REGISTRY, discover, p11kit_modules,
+};
 pub use token::{CertOnToken, PinState, TokenDirectory, TokenError, TokenInfo, TokenKey};
 
 /// Re-exported so callers name the trait they get.

@@ -81,10 +81,25 @@ pub fn p11kit_modules(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Where p11-kit's module registry lives on Debian and derivatives.
+pub const P11KIT_REGISTRY: &str = "/usr/share/p11-kit/modules";
+
 /// The modules to try: those configured (policy, settings) first, then the known vendor modules
-/// present on this machine. Discovery never fails; missing files are skipped.
+/// present on this machine, then (Linux) the modules registered with p11-kit, as storage
+/// `PKCS11`. Discovery never fails; missing files are skipped, and a module that does not load
+/// is reported when listing.
 pub fn discover(configured: &[ModuleConfig]) -> Vec<ModuleConfig> {
     let mut out: Vec<ModuleConfig> = configured.to_vec();
+    if cfg!(target_os = "linux") {
+        for m in p11kit_modules(Path::new(P11KIT_REGISTRY)) {
+            if m.is_file() && !out.iter().any(|c| c.module == m) {
+                out.push(ModuleConfig {
+                    storage: "PKCS11".into(),
+                    module: m,
+                });
+            }
+        }
+    }
     for k in KNOWN_MODULES {
         let names = if cfg!(windows) {
             k.windows
@@ -104,4 +119,42 @@ pub fn discover(configured: &[ModuleConfig]) -> Vec<ModuleConfig> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p11kit_registry_is_read_and_the_trust_module_skipped() {
+        let dir = std::env::temp_dir().join(format!("qoltanba-p11kit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("a.module"),
+            "module: /usr/lib/x/liba.so\ncritical: no\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("b.module"), "module: libb.so\n").unwrap();
+        std::fs::write(dir.join("trust.module"), "module: p11-kit-trust.so\n").unwrap();
+        let m = p11kit_modules(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            m,
+            vec![
+                PathBuf::from("/usr/lib/x/liba.so"),
+                PathBuf::from("/usr/lib/x86_64-linux-gnu/pkcs11/libb.so"),
+            ]
+        );
+    }
+
+    #[test]
+    fn configured_modules_come_first_and_missing_files_are_skipped() {
+        let c = vec![ModuleConfig {
+            storage: "AKKaztokenStore".into(),
+            module: "/x/kaz.so".into(),
+        }];
+        let d = discover(&c);
+        assert_eq!(d[0], c[0]);
+        assert!(d.iter().skip(1).all(|m| m.module.is_file()));
+    }
 }
