@@ -206,6 +206,30 @@ impl Dispatcher {
         Ok(key)
     }
 
+    /// A key for a commonUtils call: one storage, the `keyType` filter, what it is for.
+    fn common_key(
+        &self,
+        origin: Option<&str>,
+        method: &str,
+        storage: &str,
+        key_type: crate::calls::KeyType,
+        purpose: Purpose,
+    ) -> Result<Box<dyn SigningKey>, Failure> {
+        let filter = KeyFilter {
+            signing_key: key_type.as_filter(),
+            ..KeyFilter::default()
+        };
+        let locale = self.locale();
+        self.key(&KeyRequest {
+            origin,
+            method,
+            purpose,
+            filter: &filter,
+            storages: &[storage.to_owned()],
+            locale: &locale,
+        })
+    }
+
     fn locale(&self) -> String {
         self.locale
             .lock()
@@ -285,25 +309,19 @@ impl Dispatcher {
                     ));
                 }
                 let content = b64(&data)?;
-                let filter = KeyFilter {
-                    signing_key: key_type.as_filter(),
-                    ..KeyFilter::default()
-                };
-                let st = storages(&storage);
-                let key = self.key(&KeyRequest {
+                let key = self.common_key(
                     origin,
                     method,
-                    purpose: Purpose::Sign {
+                    &storage,
+                    key_type,
+                    Purpose::Sign {
                         format: "cms",
                         documents: vec![summary_of_bytes(&content)],
                         attached,
                         hash_only: false,
                         timestamp_unavailable: false,
                     },
-                    filter: &filter,
-                    storages: &st,
-                    locale: &locale,
-                })?;
+                )?;
                 let der = if attached {
                     cms::sign_attached(key.as_ref(), &content, &CmsOptions::default())?
                 } else {
@@ -320,25 +338,19 @@ impl Dispatcher {
                 if digest.is_empty() {
                     return Err(Failure::BadInput("the hash is empty".into()));
                 }
-                let filter = KeyFilter {
-                    signing_key: key_type.as_filter(),
-                    ..KeyFilter::default()
-                };
-                let st = storages(&storage);
-                let key = self.key(&KeyRequest {
+                let key = self.common_key(
                     origin,
                     method,
-                    purpose: Purpose::Sign {
+                    &storage,
+                    key_type,
+                    Purpose::Sign {
                         format: "cms",
                         documents: vec![format!("hash {}", hex::encode(&digest))],
                         attached: false,
                         hash_only: true,
                         timestamp_unavailable: false,
                     },
-                    filter: &filter,
-                    storages: &st,
-                    locale: &locale,
-                })?;
+                )?;
                 let der = cms::sign_digest(key.as_ref(), &digest, &CmsOptions::default())?
                     .to_detached_der()?;
                 Ok(Some(Value::String(STANDARD.encode(der))))
@@ -355,25 +367,19 @@ impl Dispatcher {
                 for x in &xmls {
                     xml::parse(x)?;
                 }
-                let filter = KeyFilter {
-                    signing_key: key_type.as_filter(),
-                    ..KeyFilter::default()
-                };
-                let st = storages(&storage);
-                let key = self.key(&KeyRequest {
+                let key = self.common_key(
                     origin,
                     method,
-                    purpose: Purpose::Sign {
+                    &storage,
+                    key_type,
+                    Purpose::Sign {
                         format: "xml",
                         documents: xmls.iter().map(|x| summary_of_xml(x)).collect(),
                         attached: true,
                         hash_only: false,
                         timestamp_unavailable: false,
                     },
-                    filter: &filter,
-                    storages: &st,
-                    locale: &locale,
-                })?;
+                )?;
                 let opts = XmlSignOptions {
                     tbs: Tbs::XPath(&tbs_xpath),
                     parent: Parent::XPath(&parent_xpath),
