@@ -208,6 +208,16 @@ fn crls_and_ocsp_responses_verify() {
         let d = CertificateDetails::from_der(&responder).unwrap();
         assert_eq!(d.subject_cn.as_deref(), Some("OCSP RESPONDER"), "{f}");
     }
+    // The 2018-generation responses: one RSA-signed by a responder of the RSA test CA, one
+    // GOST 2004-signed by a responder of the GOST test CA.
+    for (f, issuer, other) in [
+        ("ocsp_response_individual_sign_2004.bin", &rsa, &gost2004),
+        ("ocsp_response_ceo_sign_2004_revoked.bin", &gost2004, &rsa),
+    ] {
+        let resp = raw(&format!("ocsp-tsp-crl/{f}"));
+        verify_ocsp_response(&resp, issuer).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(verify_ocsp_response(&resp, other).is_err(), "{f}");
+    }
     let mut bad = raw("ocsp-tsp-crl/ocsp_response_individual_2015.bin");
     bad[120] ^= 1;
     assert!(verify_ocsp_response(&bad, &gost2015).is_err());
