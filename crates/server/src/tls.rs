@@ -195,3 +195,36 @@ fn server_config(paths: &TlsPaths) -> Result<Arc<rustls::ServerConfig>, TlsError
         .map_err(|e| TlsError::Config(e.to_string()))?;
     Ok(Arc::new(config))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_once_kept_then_renewed_when_broken() {
+        let dir = std::env::temp_dir().join(format!("qoltanba-tls-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (_, first) = ensure(&dir).unwrap();
+        assert!(first);
+        let paths = TlsPaths::in_dir(&dir);
+        let ca1 = std::fs::read(&paths.ca).unwrap();
+        let (_, again) = ensure(&dir).unwrap();
+        assert!(!again, "valid material is kept");
+        assert_eq!(std::fs::read(&paths.ca).unwrap(), ca1);
+        std::fs::remove_file(&paths.key).unwrap();
+        let (_, renewed) = ensure(&dir).unwrap();
+        assert!(renewed, "a missing key makes a new pair");
+        assert_ne!(
+            std::fs::read(&paths.ca).unwrap(),
+            ca1,
+            "a new CA, not a re-issue under the old one"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&paths.key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

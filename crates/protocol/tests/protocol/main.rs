@@ -323,3 +323,37 @@ fn basics_arguments_are_read_leniently() {
         .is_err()
     );
 }
+
+/// A smoke fuzz of the dispatcher: every transcript request, mutated, gets at most one reply and
+/// never a panic.
+#[test]
+fn mutated_frames_never_panic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/transcripts");
+    let mut files = Vec::new();
+    transcripts(&root, &mut files);
+    let frames: Vec<String> = files
+        .iter()
+        .map(|f| {
+            serde_json::from_slice::<Value>(&std::fs::read(f).unwrap()).unwrap()["request"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let d = dispatcher(false);
+    let mut state: u64 = 0x1234_5678_9abc_def1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for i in 0..4000 {
+        let mut b = frames[i % frames.len()].clone().into_bytes();
+        let at = usize::try_from(next() % b.len() as u64).unwrap();
+        b[at] = b"{}[]\":,0aA\\"[usize::try_from(next() % 11).unwrap()];
+        if let Some(reply) = String::from_utf8(b).ok().and_then(|t| d.handle(&t, None)) {
+            assert!(!reply.is_empty());
+        }
+    }
+}
