@@ -208,7 +208,7 @@ fn mutated_containers_never_panic() {
         let n = m.len() as u64;
         match i % 3 {
             0 => {
-                for _ in 0..(1 + next() % 4) {
+                for _ in 0..=(next() % 4) {
                     let at = usize::try_from(next() % n).unwrap();
                     m[at] ^= 1 << (next() % 8);
                 }
