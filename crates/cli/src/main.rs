@@ -68,9 +68,12 @@ enum Command {
         /// Also the system store (needs root).
         #[arg(long)]
         system: bool,
-        /// `update`: import NCA's CA certificates from this directory (checked against pins).
+        /// `update`: import NCA's CA certificates from this directory instead of downloading them.
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
+        /// `update`: download from this mirror (`URL/<file name>`) instead of NCA's addresses.
+        #[arg(long, value_name = "URL", conflicts_with = "from")]
+        base_url: Option<String>,
         /// Data directory (default ~/.local/share/qoltanba).
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
@@ -309,8 +312,15 @@ fn main() -> ExitCode {
             action,
             system,
             from,
+            base_url,
             data_dir,
-        } => serve::trust_cmd(&action, data_dir.as_deref(), system, from.as_deref()),
+        } => serve::trust_cmd(
+            &action,
+            data_dir.as_deref(),
+            system,
+            from.as_deref(),
+            base_url.as_deref(),
+        ),
         Command::Origins {
             action,
             origin,

@@ -184,6 +184,7 @@ pub(crate) fn trust_cmd(
     data_dir: Option<&Path>,
     system: bool,
     from: Option<&Path>,
+    base_url: Option<&str>,
 ) -> Result<ExitCode> {
     let data = data_dir_or(data_dir)?;
     match action {
@@ -217,32 +218,22 @@ pub(crate) fn trust_cmd(
             }
         }
         "update" => {
-            let Some(dir) = from else {
-                bail!(
-                    "downloading NCA's certificates is not built yet; give --from DIR with the .cer files from pki.gov.kz"
-                );
-            };
             let dest = data.join("anchors");
             std::fs::create_dir_all(&dest)?;
+            let found = match from {
+                Some(dir) => certificates_in(dir)?,
+                None => download_pinned(base_url),
+            };
             let mut n = 0;
-            for e in std::fs::read_dir(dir)
-                .with_context(|| format!("cannot read {}", dir.display()))?
-                .flatten()
-            {
-                let Ok(bytes) = std::fs::read(e.path()) else {
-                    continue;
-                };
-                for der in qoltanba_sign::input::decode_certificates(&bytes).unwrap_or_default() {
-                    match qoltanba_pki::anchors::pinned(&der) {
-                        Some(pin) => {
-                            std::fs::write(dest.join(pin.name), &der)?;
-                            println!("{}: matches the pinned fingerprint", pin.name);
-                            n += 1;
-                        }
-                        None => println!(
-                            "{}: not an NCA certificate known to this version, skipped",
-                            e.path().display()
-                        ),
+            for (source, der) in found {
+                match qoltanba_pki::anchors::pinned(&der) {
+                    Some(pin) => {
+                        std::fs::write(dest.join(pin.name), &der)?;
+                        println!("{}: matches the pinned fingerprint", pin.name);
+                        n += 1;
+                    }
+                    None => {
+                        println!("{source}: not an NCA certificate known to this version, skipped");
                     }
                 }
             }
@@ -364,4 +355,57 @@ impl qoltanba_protocol::TokenStorages for TokensPort {
     fn active_storages(&self) -> Vec<String> {
         self.0.active_storages()
     }
+}
+
+/// Every certificate in the files of `dir`, with the file it came from.
+fn certificates_in(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .flatten()
+    {
+        let Ok(bytes) = std::fs::read(e.path()) else {
+            continue;
+        };
+        for der in qoltanba_sign::input::decode_certificates(&bytes).unwrap_or_default() {
+            out.push((e.path().display().to_string(), der));
+        }
+    }
+    Ok(out)
+}
+
+/// Downloads every pinned NCA certificate from its official address (or from `base_url` + the
+/// file name, for a mirror). A failed download is reported and the others go on.
+fn download_pinned(base_url: Option<&str>) -> Vec<(String, Vec<u8>)> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut out = Vec::new();
+    for pin in qoltanba_pki::anchors::NCA_PINS {
+        let url = match base_url {
+            Some(b) => format!("{}/{}", b.trim_end_matches('/'), pin.name),
+            None => pin.url.to_owned(),
+        };
+        let body = agent
+            .get(&url)
+            .call()
+            .map_err(|e| e.to_string())
+            .and_then(|mut r| {
+                r.body_mut()
+                    .with_config()
+                    .limit(1 << 20)
+                    .read_to_vec()
+                    .map_err(|e| e.to_string())
+            });
+        match body {
+            Ok(bytes) => match qoltanba_sign::input::decode_certificates(&bytes) {
+                Ok(certs) => out.extend(certs.into_iter().map(|c| (url.clone(), c))),
+                Err(_) => eprintln!("qoltanba: {url}: not a certificate"),
+            },
+            Err(e) => eprintln!("qoltanba: cannot download {url}: {e}"),
+        }
+    }
+    out
 }
