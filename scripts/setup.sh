@@ -16,6 +16,7 @@ APT_PACKAGES=(
   chromium       # headless browser end-to-end test
   softhsm2       # a PKCS#11 token for the token tests
   opensc         # pkcs11-tool: writes keys to the test token, and the benchmark's comparison
+  tmux           # a real terminal for the terminal-prompter test
 )
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)   # the real ncalayer-js-client runs in Node
 

@@ -8,4 +8,5 @@ mod browser;
 mod harness;
 mod js_client;
 mod robustness;
+mod terminal;
 mod tokens;
