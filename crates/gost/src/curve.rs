@@ -191,6 +191,24 @@ impl<const L: usize> Curve<L> {
         r0
     }
 
+    /// `a·P + b·Q` for verification (public inputs only, so variable time is fine): one pass
+    /// over the bits with P, Q and P+Q precomputed (Shamir's trick).
+    fn mul2_vartime(&self, a: &Uint<L>, p: &Point<L>, b: &Uint<L>, q: &Point<L>) -> Point<L> {
+        let pq = self.add(p, q);
+        let mut r = self.identity();
+        let top = a.bits_vartime().max(b.bits_vartime());
+        for i in (0..top).rev() {
+            r = self.add(&r, &r);
+            match (a.bit_vartime(i), b.bit_vartime(i)) {
+                (true, true) => r = self.add(&r, &pq),
+                (true, false) => r = self.add(&r, p),
+                (false, true) => r = self.add(&r, q),
+                (false, false) => {}
+            }
+        }
+        r
+    }
+
     /// Affine (x, y), or `None` for the identity.
     fn affine(&self, p: &Point<L>) -> Option<(Uint<L>, Uint<L>)> {
         if bool::from(p.z.ct_eq(&MontyForm::zero(self.fp))) {
@@ -263,7 +281,7 @@ impl<const L: usize> Curve<L> {
         let v = self.inv_q(&e);
         let z1 = (MontyForm::new(&s, self.fq) * v).retrieve();
         let z2 = (-(MontyForm::new(&r, self.fq)) * v).retrieve();
-        let c = self.add(&self.mul(&z1, &self.g), &self.mul(&z2, &self.point(qx, qy)));
+        let c = self.mul2_vartime(&z1, &self.g, &z2, &self.point(qx, qy));
         let (cx, _) = self.affine(&c).ok_or(GostError::Mismatch)?;
         let big_r = MontyForm::new(&cx, self.fq).retrieve();
         if big_r == r {
