@@ -158,6 +158,51 @@ impl<P: Prompter> Prompter for RateLimited<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filter::KeyFilter;
+    use crate::prompter::Purpose;
+
+    struct Refuse;
+    impl Prompter for Refuse {
+        fn pick_key(&self, _: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError> {
+            Err(PromptError::Cancelled)
+        }
+        fn approve_origin(&self, _: &str) -> OriginDecision {
+            OriginDecision::AllowOnce
+        }
+    }
+
+    #[test]
+    fn prompts_are_rate_limited_per_origin() {
+        let p = RateLimited::new(Refuse, 2, Duration::from_mins(1));
+        let filter = KeyFilter::default();
+        let req = |origin| KeyRequest {
+            origin: Some(origin),
+            method: "sign",
+            purpose: Purpose::ReadCertificate,
+            filter: &filter,
+            storages: &[],
+            locale: "kk",
+        };
+        assert_eq!(
+            p.pick_key(&req("https://a.kz")).err(),
+            Some(PromptError::Cancelled)
+        );
+        assert_eq!(
+            p.pick_key(&req("https://a.kz")).err(),
+            Some(PromptError::Cancelled)
+        );
+        // A third prompt from the same site within the window is refused without asking.
+        assert_eq!(
+            p.pick_key(&req("https://a.kz")).err(),
+            Some(PromptError::RateLimited)
+        );
+        assert_eq!(p.approve_origin("https://a.kz"), OriginDecision::Deny);
+        // Other sites are not affected.
+        assert_eq!(
+            p.pick_key(&req("https://b.kz")).err(),
+            Some(PromptError::Cancelled)
+        );
+    }
 
     #[test]
     fn patterns() {
