@@ -7,6 +7,7 @@ set -euo pipefail
 APT_PACKAGES=(
   openssl        # `openssl cms -verify` / `pkcs12`: the independent CMS and PKCS#12 checker
   xmlsec1        # `xmlsec1 --verify` / `--sign`: the independent XMLDSig checker
+  libxml2-utils  # `xmllint --c14n`: the reference canonicalization our C14N is compared with
   pkg-config
   build-essential
   ca-certificates

@@ -19,6 +19,25 @@ pub use parse::{MAX_DEPTH, MAX_XML_SIZE, parse, text};
 pub use sign::{Parent, Tbs, XmlSignOptions, sign, sign_many};
 pub use verify::{ReferenceReport, XmlSignatureReport, XmlVerifyOptions, XmlVerifyReport, verify};
 
+/// Canonicalizes a whole document (C14N 1.0 inclusive or exclusive, with or without comments),
+/// parsed with the same safety rules as signing.
+pub fn canonicalize(xml: &str, exclusive: bool, with_comments: bool) -> Result<Vec<u8>, XmlError> {
+    use bergshamra_c14n::C14nMode;
+    let doc = parse(xml)?;
+    let mode = match (exclusive, with_comments) {
+        (false, false) => C14nMode::Inclusive,
+        (false, true) => C14nMode::InclusiveWithComments,
+        (true, false) => C14nMode::Exclusive,
+        (true, true) => C14nMode::ExclusiveWithComments,
+    };
+    let set = if with_comments {
+        bergshamra_xml::nodeset::NodeSet::all(&doc)
+    } else {
+        bergshamra_xml::nodeset::NodeSet::all_without_comments(&doc)
+    };
+    dom::c14n(&doc, mode, &set, &[])
+}
+
 /// Why XML could not be signed or checked. Messages are for people and carry no secrets.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -140,9 +140,11 @@ fn many_documents_with_one_key() {
         "<a>1</a>",
         "<b xmlns=\"urn:x\">2</b>",
         "<?xml version=\"1.0\"?>\n<c/>",
+        // Literal whitespace in attribute values is normalised (XML 1.0 §3.3.3) as xmlsec does.
+        "<d x=\"1\n\t2\" y='&#10;'>t</d>",
     ];
     let signed = xml::sign_many(&key, &docs, &XmlSignOptions::default()).unwrap();
-    assert_eq!(signed.len(), 3);
+    assert_eq!(signed.len(), 4);
     for s in &signed {
         verify_in_xmlsec(s, None);
     }
@@ -323,4 +325,41 @@ fn hostile_xml_is_refused_quickly() {
         xml::sign(&key, FORM, &opts),
         Err(XmlError::XPath(_))
     ));
+}
+
+/// Our C14N (bergshamra-c14n) against libxml2's (`xmllint --c14n` / `--exc-c14n`, both with
+/// comments) on documents with the usual traps.
+#[test]
+fn c14n_matches_libxml2() {
+    let docs = [
+        FORM,
+        "<?xml version=\"1.0\"?>\n<!-- before -->\n<?pi  data ?>\n<r xmlns=\"urn:d\" xmlns:x=\"urn:x\"><x:c x:a=\"1\" b=\"2\" a=\"3\"/><!-- in --></r>\n<!-- after -->",
+        "<a xmlns:u=\"urn:unused\" xml:lang=\"kk\"><b xmlns:u=\"urn:unused\">Қазақша</b><c xml:space=\"preserve\">  </c></a>",
+        "<a attr=\"tab\t nl\n cr&#13; lt&lt; gt&gt; amp&amp; quot&quot;\">text &#xD; &lt; &gt; &amp; ' \"</a>",
+        "<a><![CDATA[<not> & markup]]><e></e><e/></a>",
+        "<p:a xmlns:p=\"urn:p\" xmlns:q=\"urn:q\"><q:b xmlns:p=\"urn:p\"><p:c/></q:b></p:a>",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, doc) in docs.iter().enumerate() {
+        let path = dir.path().join(format!("d{i}.xml"));
+        std::fs::write(&path, doc).unwrap();
+        for (flag, exclusive) in [("--c14n", false), ("--exc-c14n", true)] {
+            let out = std::process::Command::new("xmllint")
+                .arg(flag)
+                .arg(&path)
+                .output()
+                .expect("xmllint (apt libxml2-utils)");
+            assert!(
+                out.status.success(),
+                "xmllint {flag} d{i}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let ours = xml::canonicalize(doc, exclusive, true).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&out.stdout),
+                "{flag} on document {i}"
+            );
+        }
+    }
 }
