@@ -110,7 +110,7 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
     if anchors.is_empty() {
         eprintln!(
             "qoltanba: no trust anchors: certificate chains are not checked before signing \
-             (run `qoltanba trust update --from DIR` or give --trust-anchor)"
+             (run `qoltanba trust update` or give --trust-anchor)"
         );
     }
     let origins = policy(a.policy.as_deref())?;
