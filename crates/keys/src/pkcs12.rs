@@ -299,8 +299,7 @@ fn decrypt_encrypted_data(ctx: &Ctx<'_>, tlv: Tlv<'_>) -> Result<Zeroizing<Vec<u
 
 /// Decrypts with a PKCS#12 PBE or a PBES2 scheme. `alg` is the AlgorithmIdentifier.
 fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    use cbc::cipher::block_padding::Pkcs7;
-    use cbc::cipher::{BlockDecryptMut, InnerIvInit, KeyIvInit};
+    use cbc::cipher::{InnerIvInit, KeyIvInit};
 
     let parts = alg.children()?;
     let oid = oid_of(
@@ -347,22 +346,22 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
     };
     let iv = derive(Pkcs12KeyType::Iv, 8);
     let mut buf = Zeroizing::new(data.to_vec());
-    let plain_len = match oid.as_str() {
+    let bad_length = |_| KeyError::Corrupt("bad key or IV length".into());
+    // Each legacy PBE is CBC with PKCS#7 padding over its own block cipher.
+    let unpadded = match oid.as_str() {
         oids::PBE_SHA1_3DES => {
             let key = derive(Pkcs12KeyType::EncryptionKey, 24);
-            cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
-                .map_err(|_| KeyError::Corrupt("bad key length".into()))?
-                .decrypt_padded_mut::<Pkcs7>(&mut buf)
-                .map_err(|_| bad_padding())?
-                .len()
+            cbc_unpad(
+                cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv).map_err(bad_length)?,
+                &mut buf,
+            )
         }
         oids::PBE_SHA1_2DES => {
             let key = derive(Pkcs12KeyType::EncryptionKey, 16);
-            cbc::Decryptor::<des::TdesEde2>::new_from_slices(&key, &iv)
-                .map_err(|_| KeyError::Corrupt("bad key length".into()))?
-                .decrypt_padded_mut::<Pkcs7>(&mut buf)
-                .map_err(|_| bad_padding())?
-                .len()
+            cbc_unpad(
+                cbc::Decryptor::<des::TdesEde2>::new_from_slices(&key, &iv).map_err(bad_length)?,
+                &mut buf,
+            )
         }
         oids::PBE_SHA1_RC2_40 | oids::PBE_SHA1_RC2_128 => {
             let bits = if oid == oids::PBE_SHA1_RC2_40 {
@@ -372,11 +371,10 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
             };
             let key = derive(Pkcs12KeyType::EncryptionKey, bits / 8);
             let cipher = rc2::Rc2::new_with_eff_key_len(&key, bits);
-            cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(cipher, &iv)
-                .map_err(|_| KeyError::Corrupt("bad IV length".into()))?
-                .decrypt_padded_mut::<Pkcs7>(&mut buf)
-                .map_err(|_| bad_padding())?
-                .len()
+            cbc_unpad(
+                cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(cipher, &iv).map_err(bad_length)?,
+                &mut buf,
+            )
         }
         other => {
             return Err(KeyError::Unsupported(format!(
@@ -384,8 +382,22 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
             )));
         }
     };
+    let plain_len = unpadded.ok_or_else(bad_padding)?;
     buf.truncate(plain_len);
     Ok(buf)
+}
+
+/// Decrypts CBC + PKCS#7 in place; `None` when the padding is wrong (wrong key).
+fn cbc_unpad<C>(decryptor: cbc::Decryptor<C>, buf: &mut [u8]) -> Option<usize>
+where
+    C: cbc::cipher::BlockDecryptMut + cbc::cipher::BlockCipher,
+{
+    use cbc::cipher::BlockDecryptMut as _;
+    use cbc::cipher::block_padding::Pkcs7;
+    decryptor
+        .decrypt_padded_mut::<Pkcs7>(buf)
+        .ok()
+        .map(<[u8]>::len)
 }
 
 /// SafeContents ::= SEQUENCE OF SafeBag
