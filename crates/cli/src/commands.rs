@@ -141,17 +141,40 @@ impl<'a> KeyChoice<'a> {
         }
     }
 
+    /// Opens the key through its provider, as the server's engine does.
     fn open(&self) -> Result<Box<dyn SigningKey>> {
         match self {
-            Self::File(path, env) => Ok(Box::new(open_key(path, *env)?)),
+            Self::File(path, env) => {
+                let password = password::read(*env)?;
+                qoltanba_keys::KeyFiles::new(std::sync::Arc::new(qoltanba_keys::files::NoMemory))
+                    .open_path(path, &password)
+                    .with_context(|| format!("cannot open {}", path.display()))
+            }
             Self::Token(module, label, cert, pin_env) => {
+                use qoltanba_keys::{KeyProvider, Location};
                 let dir =
                     qoltanba_pkcs11::TokenDirectory::new(vec![qoltanba_pkcs11::ModuleConfig {
                         storage: "PKCS11".into(),
                         module: module.to_path_buf(),
                     }]);
+                let listing = dir.candidates();
+                let candidate = listing
+                    .candidates
+                    .iter()
+                    .find(|c| match &c.location {
+                        Location::Token {
+                            label: l, cert_id, ..
+                        } => l == label && cert.is_none_or(|id| cert_id.eq_ignore_ascii_case(id)),
+                        _ => false,
+                    })
+                    .ok_or_else(|| match listing.problems.first() {
+                        Some(p) => anyhow::anyhow!("{p}"),
+                        None => anyhow::anyhow!(
+                            "the token {label:?} is not connected or holds no such certificate"
+                        ),
+                    })?;
                 let pin = password::read_named(*pin_env, "PIN: ")?;
-                Ok(Box::new(dir.open_key(module, label, *cert, &pin)?))
+                Ok(dir.open(candidate, &pin)?)
             }
         }
     }
@@ -270,6 +293,7 @@ pub(crate) fn verify_cms(
     let opts = VerifyOptions {
         trust_anchors: anchors,
         now: None,
+        ..Default::default()
     };
     let report = match content {
         Some(p) => {
@@ -404,6 +428,7 @@ pub(crate) fn verify_xml(
         trust_anchors: load_anchors(trust)?,
         now: None,
         id_attr,
+        ..Default::default()
     };
     let report =
         xml::verify(&doc, &opts).with_context(|| format!("cannot verify {}", file.display()))?;

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use qoltanba_protocol::{Dispatcher, OriginPolicy, Prompter, RateLimited, Settings};
-use qoltanba_server::origins::{FileOriginStore, PolicyFile};
-use qoltanba_server::{ServerOptions, tls, trust};
+use qoltanba_protocol::Prompter;
+use qoltanba_server::engine::{self, Engine, EngineConfig, PromptLimits};
+use qoltanba_server::origins::FileOriginStore;
+use qoltanba_server::{tls, trust};
 
 /// Arguments of `serve`.
 pub(crate) struct Serve {
@@ -27,61 +28,12 @@ pub(crate) struct Serve {
 /// The data directory: `--data-dir`, else `$XDG_DATA_HOME/qoltanba`, else
 /// `~/.local/share/qoltanba`.
 pub(crate) fn data_dir(given: Option<&Path>) -> Result<PathBuf> {
-    if let Some(d) = given {
-        return Ok(d.to_owned());
-    }
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
-        return Ok(PathBuf::from(x).join("qoltanba"));
-    }
-    let home =
-        std::env::var_os("HOME").ok_or_else(|| anyhow!("HOME is not set; use --data-dir"))?;
-    Ok(PathBuf::from(home).join(".local/share/qoltanba"))
+    Ok(engine::data_dir(given)?)
 }
 
-/// Trust anchors: NCA's pinned CAs kept in `<data_dir>/anchors`, plus `--trust-anchor` files.
-fn trust_anchors(data: &Path, extra: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(data.join("anchors")) {
-        for e in entries.flatten() {
-            if let Ok(bytes) = std::fs::read(e.path()) {
-                for der in qoltanba_sign::input::decode_certificates(&bytes).unwrap_or_default() {
-                    if qoltanba_pki::anchors::pinned(&der).is_some() {
-                        out.push(der);
-                    }
-                }
-            }
-        }
-    }
-    for p in extra {
-        let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-        out.extend(
-            qoltanba_sign::input::decode_certificates(&bytes)
-                .map_err(|e| anyhow!("{}: {e}", p.display()))?,
-        );
-    }
-    Ok(out)
-}
-
-fn policy(path: Option<&Path>) -> Result<OriginPolicy> {
-    let default = Path::new("/etc/qoltanba/policy.toml");
-    let path = match path {
-        Some(p) => p,
-        None if default.is_file() => default,
-        None => return Ok(OriginPolicy::default()),
-    };
-    Ok(PolicyFile::load(path)
-        .map_err(|e| anyhow!(e))?
-        .origin_policy())
-}
-
-/// The prompter: the terminal one (rate-limited per origin), or in test builds the unattended
-/// one when `--unattended` is given.
-#[cfg_attr(not(feature = "unattended"), allow(clippy::unnecessary_wraps))]
-fn prompter(
-    a: &Serve,
-    anchors: &[Vec<u8>],
-    tokens: &Arc<qoltanba_pkcs11::TokenDirectory>,
-) -> Result<Arc<dyn Prompter>> {
+/// The prompter: the terminal one, or in test builds the unattended one when `--unattended`
+/// is given. Only the terminal one is limited per origin (the unattended one asks nobody).
+fn prompter(a: &Serve) -> Result<(Arc<dyn Prompter>, Option<PromptLimits>)> {
     #[cfg(feature = "unattended")]
     if let Some(path) = &a.unattended {
         eprintln!(
@@ -89,76 +41,42 @@ fn prompter(
             path.display()
         );
         eprintln!("qoltanba: WARNING: this build must never be installed for real users");
-        return Ok(Arc::new(crate::unattended::UnattendedPrompter::load(
-            path,
-            anchors.to_vec(),
-            tokens.clone(),
-        )?));
+        return Ok((
+            Arc::new(crate::unattended::UnattendedPrompter::load(path)?),
+            None,
+        ));
     }
-    let _ = (a, anchors);
-    Ok(Arc::new(RateLimited::new(
-        crate::terminal::TerminalPrompter::new(tokens.clone()),
-        10,
-        std::time::Duration::from_mins(1),
-    )))
+    let _ = a;
+    Ok((
+        Arc::new(crate::terminal::TerminalPrompter::new()),
+        Some(PromptLimits::default()),
+    ))
 }
 
 /// Runs the server until Ctrl-C.
 pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
-    let data = data_dir(a.data_dir.as_deref())?;
-    let anchors = trust_anchors(&data, &a.trust_anchors)?;
-    if anchors.is_empty() {
-        eprintln!(
-            "qoltanba: no trust anchors: certificate chains are not checked before signing \
-             (run `qoltanba trust update` or give --trust-anchor)"
-        );
-    }
-    let origins = policy(a.policy.as_deref())?;
-    let tokens = Arc::new(qoltanba_pkcs11::TokenDirectory::new(
-        qoltanba_pkcs11::discover(&policy_tokens(a.policy.as_deref())?),
-    ));
-    let prompter = prompter(a, &anchors, &tokens)?;
-    let store = Arc::new(FileOriginStore::open(&data));
-    let dispatcher = Arc::new(
-        Dispatcher::new(
-            prompter,
-            store,
-            Settings {
-                trust_anchors: anchors,
-                origins,
-            },
-        )
-        .with_tokens(Arc::new(TokensPort(tokens))),
-    );
-    let mut options = ServerOptions {
+    let (prompter, prompt_limits) = prompter(a)?;
+    let config = EngineConfig {
+        listen: a.listen,
+        tls: a.tls,
+        trust_anchors: a.trust_anchors.clone(),
+        data_dir: a.data_dir.clone(),
+        policy: a.policy.clone(),
         max_message: a.max_message,
-        ..ServerOptions::default()
+        prompt_limits,
+        ..EngineConfig::default()
     };
-    if a.tls {
-        let (config, renewed) = tls::ensure(&data)?;
-        if renewed {
-            eprintln!(
-                "qoltanba: made a new local TLS certificate; trust its CA with `qoltanba trust install` ({})",
-                tls::TlsPaths::in_dir(&data).ca.display()
-            );
-        }
-        options.tls = Some(config);
+    let engine = Engine::build(&config, prompter)?;
+    for n in &engine.notices {
+        eprintln!("qoltanba: {n}");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(a.listen).await {
-            Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                let who = qoltanba_server::port::holder(a.listen.port())
-                    .unwrap_or_else(|| "another program".into());
-                bail!("port {} is already in use by {who}", a.listen.port());
-            }
-            Err(e) => return Err(e).with_context(|| format!("cannot listen on {}", a.listen)),
-        };
+        let listener = engine.bind().await?;
         let local = listener.local_addr()?;
-        let scheme = if options.tls.is_some() { "wss" } else { "ws" };
+        let scheme = engine.scheme();
         // A machine-readable line for scripts and tests (the port may have been 0).
         println!("LISTENING {scheme}://{local}");
         eprintln!("qoltanba: serving the NCALayer protocol on {scheme}://{local} (Ctrl-C to stop)");
@@ -167,7 +85,7 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
             let _ = tokio::signal::ctrl_c().await;
             let _ = tx.send(true);
         });
-        qoltanba_server::serve(listener, dispatcher, options, rx).await?;
+        engine.run(listener, rx).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -339,22 +257,7 @@ pub(crate) fn tokens_list(
 
 /// `[[tokens]]` of the policy file.
 pub(crate) fn policy_tokens(path: Option<&Path>) -> Result<Vec<qoltanba_pkcs11::ModuleConfig>> {
-    let default = Path::new("/etc/qoltanba/policy.toml");
-    let path = match path {
-        Some(p) => p,
-        None if default.is_file() => default,
-        None => return Ok(Vec::new()),
-    };
-    Ok(PolicyFile::load(path).map_err(|e| anyhow!(e))?.tokens)
-}
-
-/// The token directory as the protocol's `getActiveTokens` port.
-struct TokensPort(Arc<qoltanba_pkcs11::TokenDirectory>);
-
-impl qoltanba_protocol::TokenStorages for TokensPort {
-    fn active_storages(&self) -> Vec<String> {
-        self.0.active_storages()
-    }
+    Ok(engine::load_policy(path)?.tokens)
 }
 
 /// Every certificate in the files of `dir`, with the file it came from.

@@ -1,109 +1,187 @@
 //! The terminal prompter of `qoltanba serve`: asks on the controlling terminal (`/dev/tty`)
-//! which key file to use, its password (no echo), and whether to sign. One prompt at a time.
+//! whether a site may sign, which key (a connected token, a key file opened before, or the path
+//! of another), its password or PIN (no echo), and whether to sign. It only asks: the engine
+//! opens the keys and says why a secret was refused.
+//!
+//! One call at a time holds the terminal. A question is read on a helper thread so that a page
+//! that goes away closes it at once; the line the person types next is then taken as "Enter to
+//! continue". A password being typed cannot be interrupted (no echo-less read is cancellable
+//! here): when the page left meanwhile, the engine discards it unused.
 
 use std::io::{BufRead, Write};
-use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
-use qoltanba_keys::{KeyError, Secret, SigningKey, pkcs12};
-use qoltanba_protocol::{KeyRequest, OriginDecision, PromptError, Prompter, Purpose};
+use qoltanba_keys::{Location, Secret};
+use qoltanba_pki::CertificateDetails;
+use qoltanba_protocol::{
+    AfterRefusal, CallContext, Choice, KeyRequest, Offer, OriginDecision, PromptError, Prompter,
+    Purpose, Refusal,
+};
 
 /// Asks on the terminal.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct TerminalPrompter {
-    lock: Mutex<()>,
-    tokens: std::sync::Arc<qoltanba_pkcs11::TokenDirectory>,
+    /// The call that holds the terminal.
+    owner: Mutex<Option<u64>>,
+    freed: Condvar,
+    /// A question's reader still waiting for a line after its call was abandoned.
+    pending: Mutex<Option<Receiver<String>>>,
+    /// The call whose header was printed last.
+    shown: Mutex<Option<u64>>,
+}
+
+enum Answer {
+    Line(String),
+    Gone,
+}
+
+fn tty_writer() -> Result<std::fs::File, PromptError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| PromptError::Unavailable("no terminal".into()))
+}
+
+fn spawn_reader() -> Result<Receiver<String>, PromptError> {
+    let r = std::fs::File::open("/dev/tty")
+        .map_err(|_| PromptError::Unavailable("no terminal".into()))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        if std::io::BufReader::new(r).read_line(&mut line).is_ok() {
+            let _ = tx.send(line.trim().to_owned());
+        }
+    });
+    Ok(rx)
+}
+
+fn say(w: &mut std::fs::File, text: &str) {
+    let _ = writeln!(w, "{text}");
 }
 
 impl TerminalPrompter {
-    pub(crate) fn new(tokens: std::sync::Arc<qoltanba_pkcs11::TokenDirectory>) -> Self {
-        Self {
-            lock: Mutex::new(()),
-            tokens,
-        }
+    pub(crate) fn new() -> Self {
+        Self::default()
     }
 
-    /// Offers a connected token of an allowed kind; `None` when there is none or the person
-    /// prefers a file.
-    fn token_key(
-        &self,
-        req: &KeyRequest<'_>,
-        w: &mut std::fs::File,
-        r: &mut impl BufRead,
-    ) -> Result<Option<Box<dyn SigningKey>>, PromptError> {
-        let allowed = |s: &str| req.storages.is_empty() || req.storages.iter().any(|a| a == s);
-        let (tokens, _) = self.tokens.list();
-        let Some(t) = tokens
-            .into_iter()
-            .find(|t| allowed(&t.storage) && !t.certificates.is_empty())
-        else {
-            return Ok(None);
-        };
-        let yes = ask(
-            w,
-            r,
-            &format!("Use the token {} ({})? [Y/n] ", t.label, t.storage),
-        )?;
-        if yes.eq_ignore_ascii_case("n") {
-            return Ok(None);
-        }
-        if t.pin.locked {
-            let _ = writeln!(w, "The token's PIN is locked.");
-            return Err(PromptError::Store("the token's PIN is locked".into()));
-        }
-        if t.pin.final_try {
-            let _ = writeln!(w, "Careful: one PIN try left before the token locks.");
-        } else if t.pin.count_low {
-            let _ = writeln!(
-                w,
-                "Careful: a wrong PIN was entered before; few tries left."
-            );
-        }
-        let pin = rpassword::prompt_password("PIN: ")
-            .map(Secret::new)
-            .map_err(|e| PromptError::Unavailable(e.to_string()))?;
-        let key = self
-            .tokens
-            .open_key(&t.module, &t.label, None, &pin)
-            .map_err(|e| PromptError::Store(e.to_string()))?;
-        Ok(Some(Box::new(key)))
-    }
-}
-
-fn tty() -> Result<(std::fs::File, std::io::BufReader<std::fs::File>), PromptError> {
-    let open = || {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-    };
-    let w = open().map_err(|_| PromptError::Unavailable("no terminal".into()))?;
-    let r = open().map_err(|_| PromptError::Unavailable("no terminal".into()))?;
-    Ok((w, std::io::BufReader::new(r)))
-}
-
-fn ask(w: &mut std::fs::File, r: &mut impl BufRead, question: &str) -> Result<String, PromptError> {
-    write!(w, "{question}").map_err(|e| PromptError::Unavailable(e.to_string()))?;
-    w.flush()
-        .map_err(|e| PromptError::Unavailable(e.to_string()))?;
-    let mut line = String::new();
-    r.read_line(&mut line)
-        .map_err(|e| PromptError::Unavailable(e.to_string()))?;
-    Ok(line.trim().to_owned())
-}
-
-impl Prompter for TerminalPrompter {
-    fn pick_key(&self, req: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError> {
-        let _one_at_a_time = self
-            .lock
+    /// Holds the terminal for `ctx`'s call (until [`Prompter::done`]), waiting for another
+    /// call to finish; gives up when `ctx`'s page goes away.
+    fn hold(&self, ctx: &CallContext) -> Result<(), PromptError> {
+        let mut owner = self
+            .owner
             .lock()
             .map_err(|_| PromptError::Unavailable("busy".into()))?;
-        let (mut w, mut r) = tty()?;
-        let origin = req.origin.unwrap_or("(no origin: a local program)");
-        let _ = writeln!(w, "\n=== {origin} asks ({})", req.method);
-        match &req.purpose {
-            Purpose::ReadCertificate => {
-                let _ = writeln!(w, "    to read your certificate");
+        loop {
+            match *owner {
+                None => {
+                    *owner = Some(ctx.id);
+                    return Ok(());
+                }
+                Some(id) if id == ctx.id => return Ok(()),
+                Some(_) if ctx.cancel.is_cancelled() => return Err(PromptError::Cancelled),
+                Some(_) => {
+                    owner = self
+                        .freed
+                        .wait_timeout(owner, Duration::from_millis(100))
+                        .map_err(|_| PromptError::Unavailable("busy".into()))?
+                        .0;
+                }
             }
+        }
+    }
+
+    /// A reader for the next line: the abandoned question's, when nothing was typed since.
+    fn reader(&self) -> Result<Receiver<String>, PromptError> {
+        if let Some(rx) = self.pending.lock().ok().and_then(|mut p| p.take()) {
+            // Otherwise a line was typed before this question: stale, dropped.
+            if let Err(mpsc::TryRecvError::Empty) = rx.try_recv() {
+                return Ok(rx);
+            }
+        }
+        spawn_reader()
+    }
+
+    /// Asks and waits for a line, or for `ctx`'s page to go away.
+    fn ask(
+        &self,
+        ctx: &CallContext,
+        w: &mut std::fs::File,
+        question: &str,
+    ) -> Result<Answer, PromptError> {
+        let rx = self.reader()?;
+        write!(w, "{question}").map_err(|e| PromptError::Unavailable(e.to_string()))?;
+        w.flush()
+            .map_err(|e| PromptError::Unavailable(e.to_string()))?;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => return Ok(Answer::Line(line)),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(PromptError::Unavailable("the terminal closed".into()));
+                }
+                Err(RecvTimeoutError::Timeout) if ctx.cancel.is_cancelled() => {
+                    say(w, "");
+                    say(
+                        w,
+                        &format!(
+                            "The page {} went away; its request is closed (press Enter).",
+                            ctx.origin
+                        ),
+                    );
+                    if let Ok(mut p) = self.pending.lock() {
+                        *p = Some(rx);
+                    }
+                    return Ok(Answer::Gone);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+
+    /// Asks for a line; a page that left is a cancel.
+    fn line(
+        &self,
+        ctx: &CallContext,
+        w: &mut std::fs::File,
+        question: &str,
+    ) -> Result<String, PromptError> {
+        match self.ask(ctx, w, question)? {
+            Answer::Line(l) => Ok(l),
+            Answer::Gone => Err(PromptError::Cancelled),
+        }
+    }
+
+    /// A secret without echo. Waits first for an abandoned question's Enter, so that the two
+    /// never read the terminal at once.
+    fn secret(
+        &self,
+        ctx: &CallContext,
+        w: &mut std::fs::File,
+        question: &str,
+    ) -> Result<Secret, PromptError> {
+        if let Some(rx) = self.pending.lock().ok().and_then(|mut p| p.take())
+            && matches!(rx.try_recv(), Err(mpsc::TryRecvError::Empty))
+        {
+            say(w, "Press Enter to continue.");
+            let _ = rx.recv();
+        }
+        let _ = ctx;
+        rpassword::prompt_password(question)
+            .map(Secret::new)
+            .map_err(|e| PromptError::Unavailable(e.to_string()))
+    }
+
+    fn header(&self, ctx: &CallContext, req: &KeyRequest<'_>, w: &mut std::fs::File) {
+        if let Ok(mut shown) = self.shown.lock() {
+            if *shown == Some(ctx.id) {
+                return;
+            }
+            *shown = Some(ctx.id);
+        }
+        say(w, &format!("\n=== {} asks ({})", ctx.origin, req.method));
+        match &req.purpose {
+            Purpose::ReadCertificate => say(w, "    to read your certificate"),
             Purpose::Sign {
                 format,
                 documents,
@@ -111,83 +189,187 @@ impl Prompter for TerminalPrompter {
                 hash_only,
                 timestamp_unavailable,
             } => {
-                let _ = writeln!(
+                say(
                     w,
-                    "    to sign {} document(s) as {format}{}{}",
-                    documents.len(),
-                    if *attached { " (attached)" } else { "" },
-                    if *hash_only { " (a hash only)" } else { "" }
+                    &format!(
+                        "    to sign {} document(s) as {format}{}{}",
+                        documents.len(),
+                        if *attached { " (attached)" } else { "" },
+                        if *hash_only { " (a hash only)" } else { "" }
+                    ),
                 );
                 for d in documents.iter().take(5) {
-                    let _ = writeln!(w, "    - {d}");
+                    say(w, &format!("    - {d}"));
                 }
                 if *timestamp_unavailable {
-                    let _ = writeln!(w, "    note: a timestamp was asked for; none will be added");
+                    say(w, "    note: a timestamp was asked for; none will be added");
                 }
             }
         }
-        if let Some(k) = self.token_key(req, &mut w, &mut r)? {
-            return Ok(k);
+    }
+}
+
+fn describe(d: &CertificateDetails) -> String {
+    format!(
+        "{} IIN {} {} ({:?}), valid to {}",
+        d.full_name.clone().unwrap_or_default(),
+        d.iin.clone().unwrap_or_default(),
+        d.organization.clone().unwrap_or_default(),
+        d.key_kind,
+        d.not_after
+    )
+}
+
+impl Prompter for TerminalPrompter {
+    fn approve_origin(&self, ctx: &CallContext) -> OriginDecision {
+        if self.hold(ctx).is_err() {
+            return OriginDecision::Deny;
         }
-        for _ in 0..3 {
-            let path = ask(&mut w, &mut r, "Key file (.p12), empty to refuse: ")?;
-            if path.is_empty() {
-                return Err(PromptError::Cancelled);
-            }
-            let password = rpassword::prompt_password("Password: ")
-                .map(Secret::new)
-                .map_err(|e| PromptError::Unavailable(e.to_string()))?;
-            let mut contents = match pkcs12::open_file(std::path::Path::new(&path), &password) {
-                Ok(c) => c,
-                Err(KeyError::WrongPassword) => {
-                    let _ = writeln!(w, "Wrong password.");
-                    continue;
-                }
-                Err(e) => {
-                    let _ = writeln!(w, "Cannot open the key: {e}");
-                    continue;
-                }
-            };
-            let key = contents.keys.remove(0);
-            let d = key.details();
-            let _ = writeln!(
-                w,
-                "Key: {} IIN {} {} ({:?}), valid to {}",
-                d.full_name.clone().unwrap_or_default(),
-                d.iin.clone().unwrap_or_default(),
-                d.organization.clone().unwrap_or_default(),
-                d.key_kind,
-                d.not_after
-            );
-            if let Err(m) = req.filter.check_details(d, time::OffsetDateTime::now_utc()) {
-                let _ = writeln!(w, "This key does not meet the site's request: {m:?}");
-                continue;
-            }
-            let yes = ask(&mut w, &mut r, "Sign / share with this key? [y/N] ")?;
-            return if yes.eq_ignore_ascii_case("y") {
-                Ok(Box::new(key))
-            } else {
-                Err(PromptError::Cancelled)
-            };
+        let Ok(mut w) = tty_writer() else {
+            return OriginDecision::Deny;
+        };
+        say(
+            &mut w,
+            &format!(
+                "\n=== {} wants to use your electronic signature (ЭЦП) for the first time.",
+                ctx.origin
+            ),
+        );
+        match self.ask(ctx, &mut w, "Allow? [a]lways / [o]nce / [N]o: ") {
+            Ok(Answer::Line(a)) if a.eq_ignore_ascii_case("a") => OriginDecision::AllowAlways,
+            Ok(Answer::Line(a)) if a.eq_ignore_ascii_case("o") => OriginDecision::AllowOnce,
+            _ => OriginDecision::Deny,
         }
-        Err(PromptError::Cancelled)
     }
 
-    fn approve_origin(&self, origin: &str) -> OriginDecision {
-        let Ok(_one) = self.lock.lock() else {
-            return OriginDecision::Deny;
+    fn choose_key(
+        &self,
+        ctx: &CallContext,
+        req: &KeyRequest<'_>,
+        offers: &[Offer],
+    ) -> Result<Choice, PromptError> {
+        self.hold(ctx)?;
+        let mut w = tty_writer()?;
+        self.header(ctx, req, &mut w);
+        // A connected token of an allowed kind first.
+        let token = offers.iter().find_map(|o| match &o.candidate.location {
+            Location::Token { label, .. } => Some((o, label)),
+            _ => None,
+        });
+        if let Some((o, label)) = token {
+            let answer = self.line(
+                ctx,
+                &mut w,
+                &format!("Use the token {label} ({})? [Y/n] ", o.candidate.storage),
+            )?;
+            if !answer.eq_ignore_ascii_case("n") {
+                if let Err(m) = &o.fit {
+                    say(
+                        &mut w,
+                        &format!("This key does not meet the site's request: {m}"),
+                    );
+                } else if o.candidate.tries.locked {
+                    say(&mut w, "The token's PIN is locked.");
+                    return Err(PromptError::Cancelled);
+                } else {
+                    if o.candidate.tries.final_try {
+                        say(&mut w, "Careful: one PIN try left before the token locks.");
+                    } else if o.candidate.tries.few {
+                        say(
+                            &mut w,
+                            "Careful: a wrong PIN was entered before; few tries left.",
+                        );
+                    }
+                    let secret = self.secret(ctx, &mut w, "PIN: ")?;
+                    return Ok(Choice::Offer {
+                        id: o.candidate.id.clone(),
+                        secret,
+                    });
+                }
+            }
+        }
+        // Key files opened before, by number; or a path.
+        let files: Vec<&Offer> = offers
+            .iter()
+            .filter(|o| matches!(o.candidate.location, Location::File(_)))
+            .collect();
+        for (i, o) in files.iter().enumerate() {
+            let d = o
+                .candidate
+                .certificate
+                .as_ref()
+                .map(|c| describe(&c.details))
+                .unwrap_or_default();
+            let state = match &o.fit {
+                Ok(()) => String::new(),
+                Err(m) => format!(" — cannot be used: {m}"),
+            };
+            say(
+                &mut w,
+                &format!(
+                    "  {}) {} {d}{state}",
+                    i + 1,
+                    o.candidate.location.describe()
+                ),
+            );
+        }
+        let question = if files.is_empty() {
+            "Key file (.p12), empty to refuse: "
+        } else {
+            "Key file (.p12) or a number above, empty to refuse: "
         };
-        let Ok((mut w, mut r)) = tty() else {
-            return OriginDecision::Deny;
+        let answer = self.line(ctx, &mut w, question)?;
+        if answer.is_empty() {
+            return Err(PromptError::Cancelled);
+        }
+        let chosen = answer
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| files.get(n));
+        let secret = self.secret(ctx, &mut w, "Password: ")?;
+        Ok(match chosen {
+            Some(o) => Choice::Offer {
+                id: o.candidate.id.clone(),
+                secret,
+            },
+            None => Choice::File {
+                path: answer.into(),
+                secret,
+            },
+        })
+    }
+
+    fn refused(&self, _ctx: &CallContext, _req: &KeyRequest<'_>, why: &Refusal) -> AfterRefusal {
+        if let Ok(mut w) = tty_writer() {
+            match why {
+                Refusal::Key(qoltanba_keys::KeyError::WrongPassword) => {
+                    say(&mut w, "Wrong password.");
+                }
+                Refusal::Key(e) => say(&mut w, &format!("Cannot open the key: {e}")),
+                other => say(&mut w, &format!("{other}")),
+            }
+        }
+        AfterRefusal::AskAgain
+    }
+
+    fn confirm(&self, ctx: &CallContext, _req: &KeyRequest<'_>, d: &CertificateDetails) -> bool {
+        let Ok(mut w) = tty_writer() else {
+            return false;
         };
-        let _ = writeln!(
-            w,
-            "\n=== {origin} wants to use your electronic signature (ЭЦП) for the first time."
-        );
-        match ask(&mut w, &mut r, "Allow? [a]lways / [o]nce / [N]o: ").as_deref() {
-            Ok("a" | "A") => OriginDecision::AllowAlways,
-            Ok("o" | "O") => OriginDecision::AllowOnce,
-            _ => OriginDecision::Deny,
+        say(&mut w, &format!("Key: {}", describe(d)));
+        matches!(
+            self.ask(ctx, &mut w, "Sign / share with this key? [y/N] "),
+            Ok(Answer::Line(a)) if a.eq_ignore_ascii_case("y")
+        )
+    }
+
+    fn done(&self, ctx: &CallContext) {
+        if let Ok(mut owner) = self.owner.lock()
+            && *owner == Some(ctx.id)
+        {
+            *owner = None;
+            self.freed.notify_all();
         }
     }
 }

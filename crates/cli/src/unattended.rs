@@ -11,16 +11,21 @@
 //! module = "/usr/lib/softhsm/libsofthsm2.so"
 //! pin = "…"
 //! ```
-//! It picks, in listed order, the first key that satisfies the request. The file holds
-//! passwords, so it is refused when other users can read it.
+//! It only answers, as a person would: among the engine's offers it picks, in listed order,
+//! the first `[[keys]]` file that fits (a file not offered yet is "picked in the file chooser"
+//! with its password), then the first certificate that fits on a token of a `[[tokens]]`
+//! module, with its PIN. The engine opens the keys; a refused secret ends the request with
+//! that error, a key that does not fit makes it look further. The file holds passwords, so it
+//! is refused when other users can read it.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use qoltanba_keys::{KeyError, Secret, SignatureAlgorithm, SigningKey, SoftwareKey, pkcs12};
-use qoltanba_pki::CertificateDetails;
-use qoltanba_protocol::{KeyRequest, OriginDecision, PromptError, Prompter};
+use qoltanba_keys::{Location, STORAGE_PKCS12, Secret};
+use qoltanba_protocol::{
+    AfterRefusal, CallContext, Choice, KeyRequest, Offer, OriginDecision, PromptError, Prompter,
+    Refusal,
+};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,55 +42,33 @@ struct File {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TokenEntry {
-    module: std::path::PathBuf,
+    module: PathBuf,
     pin: String,
 }
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeyEntry {
-    file: std::path::PathBuf,
+    file: PathBuf,
     password: String,
-}
-
-/// A key shared between requests (opened once at start).
-struct Shared(Arc<SoftwareKey>);
-
-impl SigningKey for Shared {
-    fn alias(&self) -> &str {
-        self.0.alias()
-    }
-    fn certificate_der(&self) -> &[u8] {
-        self.0.certificate_der()
-    }
-    fn chain_der(&self) -> &[Vec<u8>] {
-        self.0.chain_der()
-    }
-    fn details(&self) -> &CertificateDetails {
-        self.0.details()
-    }
-    fn sign(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
-        self.0.sign(alg, message)
-    }
 }
 
 /// Answers prompts from the file.
 pub(crate) struct UnattendedPrompter {
-    tokens: Vec<(std::path::PathBuf, Secret)>,
-    directory: Arc<qoltanba_pkcs11::TokenDirectory>,
     approve: bool,
     delay: std::time::Duration,
-    keys: Vec<Arc<SoftwareKey>>,
-    anchors: Vec<Vec<u8>>,
+    keys: Vec<(PathBuf, Secret)>,
+    tokens: Vec<(PathBuf, Secret)>,
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    canon(a) == canon(b)
 }
 
 impl UnattendedPrompter {
-    /// Loads the file and opens every key in it.
-    pub(crate) fn load(
-        path: &Path,
-        anchors: Vec<Vec<u8>>,
-        directory: Arc<qoltanba_pkcs11::TokenDirectory>,
-    ) -> Result<Self> {
+    /// Loads the file.
+    pub(crate) fn load(path: &Path) -> Result<Self> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -103,80 +86,94 @@ impl UnattendedPrompter {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let file: File = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
-        let tokens = file
-            .tokens
-            .into_iter()
-            .map(|t| (t.module, Secret::new(t.pin)))
-            .collect();
-        let mut keys = Vec::new();
-        for k in file.keys {
-            let mut c = pkcs12::open_file(&k.file, &Secret::new(k.password))
-                .with_context(|| format!("cannot open {}", k.file.display()))?;
-            keys.push(Arc::new(c.keys.remove(0)));
+        for k in &file.keys {
+            if !k.file.is_file() {
+                bail!("cannot open {}: no such file", k.file.display());
+            }
         }
         Ok(Self {
-            tokens,
-            directory,
             approve: file.approve,
             delay: std::time::Duration::from_millis(file.delay_ms),
-            keys,
-            anchors,
+            keys: file
+                .keys
+                .into_iter()
+                .map(|k| (k.file, Secret::new(k.password)))
+                .collect(),
+            tokens: file
+                .tokens
+                .into_iter()
+                .map(|t| (t.module, Secret::new(t.pin)))
+                .collect(),
         })
     }
 }
 
+fn copy(s: &Secret) -> Secret {
+    Secret::new(s.expose().to_owned())
+}
+
 impl Prompter for UnattendedPrompter {
-    fn pick_key(&self, req: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError> {
-        std::thread::sleep(self.delay);
+    fn approve_origin(&self, _ctx: &CallContext) -> OriginDecision {
+        // Approvals are the person's to remember; the test prompter never stores one.
+        OriginDecision::AllowOnce
+    }
+
+    fn choose_key(
+        &self,
+        ctx: &CallContext,
+        req: &KeyRequest<'_>,
+        offers: &[Offer],
+    ) -> Result<Choice, PromptError> {
+        // "The person" takes this long; a page that leaves meanwhile closes the prompt.
+        if ctx.cancel.wait(self.delay) {
+            return Err(PromptError::Cancelled);
+        }
         if !self.approve {
             return Err(PromptError::Cancelled);
         }
-        let allowed = |s: &str| req.storages.is_empty() || req.storages.iter().any(|a| a == s);
-        let now = time::OffsetDateTime::now_utc();
-        let file_key = self
-            .keys
-            .iter()
-            .find(|k| req.filter.check(k.as_ref(), &self.anchors, now).is_ok());
-        if let Some(k) = file_key.filter(|_| allowed("PKCS12")) {
-            return Ok(Box::new(Shared(k.clone())));
-        }
-        // Tokens are looked up at each request: one plugged in or pulled out since is seen.
-        let (present, _) = self.directory.list();
-        for (module, pin) in &self.tokens {
-            for t in present
-                .iter()
-                .filter(|t| &t.module == module && allowed(&t.storage))
-            {
-                for c in &t.certificates {
-                    let fits = c
-                        .details
-                        .as_ref()
-                        .is_some_and(|d| req.filter.check_details(d, now).is_ok());
-                    if !fits {
-                        continue;
+        if req.allows(STORAGE_PKCS12) {
+            for (path, password) in &self.keys {
+                let offered = offers.iter().find(
+                    |o| matches!(&o.candidate.location, Location::File(p) if same_file(p, path)),
+                );
+                match offered {
+                    Some(o) if o.usable() => {
+                        return Ok(Choice::Offer {
+                            id: o.candidate.id.clone(),
+                            secret: copy(password),
+                        });
                     }
-                    let key = self
-                        .directory
-                        .open_key(module, &t.label, Some(&c.id), pin)
-                        .map_err(|e| PromptError::Store(e.to_string()))?;
-                    if req.filter.check(&key, &self.anchors, now).is_ok() {
-                        return Ok(Box::new(key));
+                    Some(_) => {}
+                    None => {
+                        return Ok(Choice::File {
+                            path: path.clone(),
+                            secret: copy(password),
+                        });
                     }
                 }
             }
         }
-        if req.storages.iter().any(|s| s != "PKCS12")
-            && present.iter().all(|t| !allowed(&t.storage))
-        {
-            return Err(PromptError::Store(
-                "no token of the allowed kinds is connected".into(),
-            ));
+        for (module, pin) in &self.tokens {
+            let offered = offers.iter().find(|o| {
+                o.usable()
+                    && matches!(&o.candidate.location, Location::Token { module: m, .. } if m == module)
+            });
+            if let Some(o) = offered {
+                return Ok(Choice::Offer {
+                    id: o.candidate.id.clone(),
+                    secret: copy(pin),
+                });
+            }
         }
         Err(PromptError::NoMatchingKey)
     }
 
-    fn approve_origin(&self, _origin: &str) -> OriginDecision {
-        // Approvals are the person's to remember; the test prompter never stores one.
-        OriginDecision::AllowOnce
+    fn refused(&self, _ctx: &CallContext, _req: &KeyRequest<'_>, why: &Refusal) -> AfterRefusal {
+        match why {
+            // Look further: the next round offers this key disabled.
+            Refusal::Mismatch(_) => AfterRefusal::AskAgain,
+            // A wrong password or PIN in the file will not get better.
+            _ => AfterRefusal::GiveUp,
+        }
     }
 }

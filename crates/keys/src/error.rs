@@ -43,9 +43,32 @@ pub enum KeyError {
     /// The private-key operation failed.
     #[error("the signing operation failed")]
     SigningFailed,
-    /// A token failed while signing (removed, locked…).
+    /// A wrong PIN, with what the token says about the tries left (`Some(1)`: the next wrong
+    /// PIN locks it; `few`: the token says a wrong PIN was entered before).
+    #[error("wrong PIN ({})", match (.tries_left, .few) {
+        (Some(1), _) => "one try left: the next wrong PIN locks the token".to_owned(),
+        (Some(n), _) => format!("{n} tries left"),
+        (None, true) => "few tries left".to_owned(),
+        (None, false) => "the token does not say how many tries are left".to_owned(),
+    })]
+    WrongPin {
+        /// Tries left, when the token says.
+        tries_left: Option<u32>,
+        /// The token's "count low" flag.
+        few: bool,
+    },
+    /// The token's PIN is locked; it is never tried.
+    #[error("the token's PIN is locked; unlock it with the vendor's tool")]
+    PinLocked,
+    /// The token was pulled out (before or during the operation).
+    #[error("the token was removed")]
+    TokenRemoved,
+    /// The key's store (token library, OS store) failed otherwise.
     #[error("{0}")]
     Token(String),
+    /// The chosen key is no longer where it was (a remembered file deleted, a token gone).
+    #[error("the key is no longer available: {0}")]
+    NotFound(String),
     /// The container could not be read from disk.
     #[error("cannot read the key file: {0}")]
     Io(#[from] std::io::Error),

@@ -1,7 +1,8 @@
 //! Key sources behind one trait.
 //!
-//! A key source (a PKCS#12 file today; PKCS#11 tokens and OS stores later) gives
-//! [`SigningKey`]s: a certificate plus the ability to sign. Formats (CMS, XMLDSig) take
+//! A [`KeyProvider`] (key files here; PKCS#11 tokens and OS stores in their crates) lists
+//! [`Candidate`]s and opens one with a [`Secret`] into a [`SigningKey`]: a certificate plus the
+//! ability to sign. Formats (CMS, XMLDSig) take
 //! `&dyn SigningKey` and never see where the key lives; the private key never crosses the
 //! trait.
 //!
@@ -9,11 +10,17 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod files;
 pub mod pkcs12;
+pub mod provider;
 mod secret;
 mod software;
 
 pub use error::KeyError;
+pub use files::{FileMemory, KeyFiles, RememberedFile, STORAGE_PKCS12};
+pub use provider::{
+    Candidate, KeyProvider, KnownCertificate, Listing, Location, SecretKind, Tries,
+};
 pub use secret::Secret;
 pub use software::SoftwareKey;
 

@@ -10,7 +10,10 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
-use qoltanba_keys::{KeyError, Secret, SignatureAlgorithm, SigningKey};
+use qoltanba_keys::{
+    Candidate, KeyError, KeyProvider, KnownCertificate, Listing, Location, Secret, SecretKind,
+    SignatureAlgorithm, SigningKey, Tries,
+};
 use qoltanba_pki::{CertificateDetails, KeyAlgorithm};
 
 use crate::modules::ModuleConfig;
@@ -376,9 +379,86 @@ impl SigningKey for TokenKey {
         let session = self.session.lock().map_err(|_| KeyError::SigningFailed)?;
         session
             .sign(&mechanism, self.key, message)
-            .map_err(|e| match map_err(e) {
-                TokenError::Removed => KeyError::Token("the token was removed".into()),
-                other => KeyError::Token(other.to_string()),
-            })
+            .map_err(|e| KeyError::from(map_err(e)))
+    }
+}
+
+impl From<TokenError> for KeyError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::WrongPin { tries_left, few } => Self::WrongPin { tries_left, few },
+            TokenError::PinLocked => Self::PinLocked,
+            TokenError::Removed => Self::TokenRemoved,
+            TokenError::NotPresent(label) => Self::NotFound(format!("token \"{label}\"")),
+            TokenError::NoKey => Self::NoPrivateKey,
+            other => Self::Token(other.to_string()),
+        }
+    }
+}
+
+/// The candidate id prefix of token keys.
+const PREFIX: &str = "token:";
+
+impl KeyProvider for TokenDirectory {
+    fn name(&self) -> &'static str {
+        "tokens"
+    }
+
+    /// Every certificate on every connected token, listed without login.
+    fn candidates(&self) -> Listing {
+        let (tokens, errors) = self.list();
+        let mut candidates = Vec::new();
+        for t in tokens {
+            for c in t.certificates {
+                let Some(details) = c.details else { continue };
+                candidates.push(Candidate {
+                    id: format!("{PREFIX}{}|{}|{}", t.module.display(), t.label, c.id),
+                    storage: t.storage.clone(),
+                    location: Location::Token {
+                        module: t.module.clone(),
+                        label: t.label.clone(),
+                        serial: t.serial.clone(),
+                        cert_id: c.id,
+                    },
+                    certificate: Some(Arc::new(KnownCertificate {
+                        der: c.der,
+                        details,
+                        chain: Vec::new(),
+                    })),
+                    secret: SecretKind::Pin,
+                    tries: Tries {
+                        few: t.pin.count_low,
+                        final_try: t.pin.final_try,
+                        locked: t.pin.locked,
+                    },
+                });
+            }
+        }
+        Listing {
+            candidates,
+            problems: errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn open(
+        &self,
+        candidate: &Candidate,
+        secret: &Secret,
+    ) -> Result<Box<dyn SigningKey>, KeyError> {
+        let Location::Token {
+            module,
+            label,
+            cert_id,
+            ..
+        } = &candidate.location
+        else {
+            return Err(KeyError::NotFound(candidate.location.describe()));
+        };
+        Ok(Box::new(self.open_key(
+            module,
+            label,
+            Some(cert_id),
+            secret,
+        )?))
     }
 }

@@ -50,8 +50,8 @@ pub struct BasicsSign {
     pub output_cert: bool,
     /// Key conditions from `signerParams` and the test flags.
     pub filter: KeyFilter,
-    /// `locale`.
-    pub locale: String,
+    /// `locale`, when the page sent one (it wins over the connection's for this call).
+    pub locale: Option<String>,
 }
 
 /// Why the arguments were refused: (`code`, `details`).
@@ -250,8 +250,8 @@ impl BasicsSign {
             locale: obj
                 .get("locale")
                 .and_then(Value::as_str)
-                .unwrap_or("kk")
-                .to_owned(),
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
         })
     }
 }

@@ -56,6 +56,30 @@ pub enum Mismatch {
     Validity(ValidityStatus),
     /// Does not chain to the trust anchors.
     Chain(ChainStatus),
+    /// In a storage the site does not allow.
+    Storage(String),
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Eku(o) if o == oid::EKU_CLIENT_AUTH => {
+                f.write_str("an authentication (AUTH) key is wanted")
+            }
+            Self::Eku(o) => write!(f, "the certificate lacks the required usage or role {o}"),
+            Self::Iin => f.write_str("the site wants a different IIN"),
+            Self::Bin => f.write_str("the site wants a different BIN"),
+            Self::Serial => f.write_str("the site wants a different certificate"),
+            Self::KeyType => f.write_str("the site wants a different kind of key (AUTH/SIGN)"),
+            Self::Validity(ValidityStatus::Expired) => f.write_str("the certificate has expired"),
+            Self::Validity(_) => f.write_str("the certificate is not valid yet"),
+            Self::Chain(ChainStatus::Untrusted) => {
+                f.write_str("the certificate was not issued by a trusted CA")
+            }
+            Self::Chain(other) => write!(f, "the certificate chain cannot be checked ({other:?})"),
+            Self::Storage(s) => write!(f, "the site does not accept keys from {s}"),
+        }
+    }
 }
 
 impl KeyFilter {
@@ -66,7 +90,24 @@ impl KeyFilter {
         anchors: &[Vec<u8>],
         now: OffsetDateTime,
     ) -> Result<(), Mismatch> {
-        let d = key.details();
+        self.check_certificate(
+            key.details(),
+            key.certificate_der(),
+            key.chain_der(),
+            anchors,
+            now,
+        )
+    }
+
+    /// Checks a certificate (with the chain that came with it) at `now`.
+    pub fn check_certificate(
+        &self,
+        d: &CertificateDetails,
+        certificate: &[u8],
+        chain_der: &[Vec<u8>],
+        anchors: &[Vec<u8>],
+        now: OffsetDateTime,
+    ) -> Result<(), Mismatch> {
         self.check_details(d, now)?;
         let anchors: &[Vec<u8>] = match &self.chain {
             ChainRule::None => return Ok(()),
@@ -76,7 +117,7 @@ impl KeyFilter {
             ChainRule::Configured => anchors,
             ChainRule::Given(a) => a,
         };
-        let report = chain::check(key.certificate_der(), key.chain_der(), anchors, now);
+        let report = chain::check(certificate, chain_der, anchors, now);
         match report.status {
             ChainStatus::Trusted => Ok(()),
             other => Err(Mismatch::Chain(other)),

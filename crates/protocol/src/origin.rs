@@ -1,24 +1,35 @@
-//! Which sites may use the signing service: the admin policy (allow / deny lists, which win),
-//! the person's remembered approvals, and a per-origin prompt rate limit.
+//! Which sites may use the signing service: the admin policy (allow / deny lists, deny wins),
+//! the person's remembered approvals, and a per-origin prompt limit.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use qoltanba_keys::SigningKey;
+use qoltanba_pki::CertificateDetails;
 
-use crate::prompter::{KeyRequest, OriginDecision, PromptError, Prompter};
+use crate::prompter::{
+    AfterRefusal, CallContext, Choice, KeyRequest, Offer, OriginDecision, PromptError, Prompter,
+    Refusal,
+};
 
-/// The origin used for clients that send none (Node, native apps).
-pub const NO_ORIGIN: &str = "null";
+pub use crate::prompter::NO_ORIGIN;
 
-/// An admin's origin rules. Patterns are exact origins (`https://egov.kz`) or a wildcard host
-/// (`https://*.egov.kz`, which also matches `https://egov.kz`); `*` matches everything.
+/// An admin's origin rules. A pattern is one of:
+///
+/// * `*` — every origin, including `null` and clients that send none;
+/// * `null` — the opaque origin (sandboxed frames, `file:` pages); `(no origin)` — clients that
+///   send no `Origin` header (local programs);
+/// * `scheme://*` — every host with that scheme, on any port (`http://*`);
+/// * `scheme://host`, `scheme://*.domain` (the domain itself and every subdomain), optionally
+///   with `:port` or `:*` — without a port only the scheme's default port matches;
+/// * the same without `scheme://` (`*.egov.kz`, `egov.kz:8443`) — both `https` and `http`.
+///
+/// Hosts compare case-insensitively. A pattern that is none of these matches nothing.
 #[derive(Debug, Clone, Default)]
 pub struct OriginPolicy {
     /// Always allowed, no prompt.
     pub allow: Vec<String>,
-    /// Refused without a prompt; wins over `allow`.
+    /// Refused without a prompt, before the WebSocket opens; wins over `allow`.
     pub deny: Vec<String>,
 }
 
@@ -33,25 +44,92 @@ pub enum Verdict {
     Ask,
 }
 
+/// An origin taken apart: scheme, host, port (the default one filled in).
+struct Parts<'a> {
+    scheme: String,
+    host: &'a str,
+    port: Option<u16>,
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
+    }
+}
+
+/// Splits `host[:port]`, minding `[v6]` literals. `Err` on a port that is not a number.
+fn host_port(s: &str) -> Result<(&str, Option<&str>), ()> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or(())?;
+        return match after {
+            "" => Ok((h, None)),
+            p => Ok((h, Some(p.strip_prefix(':').ok_or(())?))),
+        };
+    }
+    Ok(match s.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
+    })
+}
+
+fn parse_origin(origin: &str) -> Option<Parts<'_>> {
+    let (scheme, rest) = origin.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if rest.is_empty() || rest.contains('/') {
+        return None;
+    }
+    let (host, port) = host_port(rest).ok()?;
+    let port = match port {
+        Some(p) => Some(p.parse().ok()?),
+        None => default_port(&scheme),
+    };
+    Some(Parts { scheme, host, port })
+}
+
 fn matches(pattern: &str, origin: &str) -> bool {
-    if pattern == "*" || pattern.eq_ignore_ascii_case(origin) {
+    let pattern = pattern.trim();
+    if pattern == "*" || pattern == origin {
         return true;
     }
-    let Some((scheme, host)) = pattern.split_once("://*.") else {
+    if pattern == "null" || pattern == NO_ORIGIN || origin == "null" || origin == NO_ORIGIN {
+        return false;
+    }
+    let Some(o) = parse_origin(origin) else {
         return false;
     };
-    let Some((o_scheme, o_host)) = origin.split_once("://") else {
+    let (schemes, rest): (Vec<String>, &str) = match pattern.split_once("://") {
+        Some((s, r)) => (vec![s.to_ascii_lowercase()], r),
+        None => (vec!["https".into(), "http".into()], pattern),
+    };
+    if !schemes.contains(&o.scheme) {
+        return false;
+    }
+    if rest == "*" {
+        return true;
+    }
+    let Ok((host, port)) = host_port(rest) else {
         return false;
     };
-    scheme.eq_ignore_ascii_case(o_scheme)
-        && (o_host.eq_ignore_ascii_case(host)
-            || o_host
-                .to_ascii_lowercase()
-                .ends_with(&format!(".{}", host.to_ascii_lowercase())))
+    let port_ok = match port {
+        Some("*") => true,
+        Some(p) => p.parse::<u16>().ok().is_some_and(|p| Some(p) == o.port),
+        None => o.port == default_port(&o.scheme),
+    };
+    let o_host = o.host.to_ascii_lowercase();
+    let host_ok = match host.strip_prefix("*.") {
+        Some(domain) => {
+            let domain = domain.to_ascii_lowercase();
+            !domain.is_empty() && (o_host == domain || o_host.ends_with(&format!(".{domain}")))
+        }
+        None => o_host == host.to_ascii_lowercase(),
+    };
+    port_ok && host_ok
 }
 
 impl OriginPolicy {
-    /// The admin's verdict on an origin.
+    /// The admin's verdict on an origin ([`crate::Origin::as_key`]).
     pub fn verdict(&self, origin: &str) -> Verdict {
         if self.deny.iter().any(|p| matches(p, origin)) {
             Verdict::Denied
@@ -86,18 +164,23 @@ impl OriginStore for MemoryOriginStore {
     }
 }
 
-/// Wraps an interactive prompter so that one origin gets at most `max` prompts per `window`
-/// and one prompt at a time: a page cannot flood the person with dialogs.
+/// Wraps an interactive prompter so that a page cannot flood the person with dialogs: one
+/// origin gets at most `max` prompted calls per `window`, and one at a time (a second call from
+/// the same site waits for the first to be over, or for its own page to go away).
 pub struct RateLimited<P> {
     inner: P,
     max: usize,
     window: Duration,
     recent: Mutex<HashMap<String, VecDeque<Instant>>>,
-    busy: Mutex<HashSet<String>>,
+    /// Origin → the call holding its one prompt slot.
+    busy: Mutex<HashMap<String, u64>>,
+    freed: std::sync::Condvar,
+    /// Calls admitted (so one call's several questions count once).
+    admitted: Mutex<HashSet<u64>>,
 }
 
 impl<P: Prompter> RateLimited<P> {
-    /// `max` prompts per `window` per origin.
+    /// `max` prompted calls per `window` per origin.
     pub fn new(inner: P, max: usize, window: Duration) -> Self {
         Self {
             inner,
@@ -105,53 +188,100 @@ impl<P: Prompter> RateLimited<P> {
             window,
             recent: Mutex::default(),
             busy: Mutex::default(),
+            freed: std::sync::Condvar::new(),
+            admitted: Mutex::default(),
         }
     }
 
-    fn admit(&self, origin: &str) -> Result<(), PromptError> {
-        let now = Instant::now();
-        let mut recent = self.recent.lock().map_err(|_| PromptError::RateLimited)?;
-        let q = recent.entry(origin.to_owned()).or_default();
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > self.window)
+    /// The wrapped prompter.
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
+
+    fn admit(&self, ctx: &CallContext) -> Result<(), PromptError> {
+        if self
+            .admitted
+            .lock()
+            .map_err(|_| PromptError::RateLimited)?
+            .contains(&ctx.id)
         {
-            q.pop_front();
+            return Ok(());
         }
-        if q.len() >= self.max {
-            return Err(PromptError::RateLimited);
+        let origin = ctx.origin.as_key().to_owned();
+        {
+            let now = Instant::now();
+            let mut recent = self.recent.lock().map_err(|_| PromptError::RateLimited)?;
+            let q = recent.entry(origin.clone()).or_default();
+            while q
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > self.window)
+            {
+                q.pop_front();
+            }
+            if q.len() >= self.max {
+                return Err(PromptError::RateLimited);
+            }
+            q.push_back(now);
         }
+        // One at a time per origin: wait for the slot, giving up when this page goes away.
         let mut busy = self.busy.lock().map_err(|_| PromptError::RateLimited)?;
-        if !busy.insert(origin.to_owned()) {
-            return Err(PromptError::RateLimited);
+        while busy.contains_key(&origin) {
+            if ctx.cancel.is_cancelled() {
+                return Err(PromptError::Cancelled);
+            }
+            busy = self
+                .freed
+                .wait_timeout(busy, Duration::from_millis(100))
+                .map_err(|_| PromptError::RateLimited)?
+                .0;
         }
-        q.push_back(now);
+        busy.insert(origin, ctx.id);
+        drop(busy);
+        if let Ok(mut a) = self.admitted.lock() {
+            a.insert(ctx.id);
+        }
         Ok(())
-    }
-
-    fn done(&self, origin: &str) {
-        if let Ok(mut b) = self.busy.lock() {
-            b.remove(origin);
-        }
     }
 }
 
 impl<P: Prompter> Prompter for RateLimited<P> {
-    fn pick_key(&self, request: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError> {
-        let origin = request.origin.unwrap_or(NO_ORIGIN);
-        self.admit(origin)?;
-        let r = self.inner.pick_key(request);
-        self.done(origin);
-        r
-    }
-
-    fn approve_origin(&self, origin: &str) -> OriginDecision {
-        if self.admit(origin).is_err() {
+    fn approve_origin(&self, ctx: &CallContext) -> OriginDecision {
+        if self.admit(ctx).is_err() {
             return OriginDecision::Deny;
         }
-        let d = self.inner.approve_origin(origin);
-        self.done(origin);
-        d
+        self.inner.approve_origin(ctx)
+    }
+
+    fn choose_key(
+        &self,
+        ctx: &CallContext,
+        request: &KeyRequest<'_>,
+        offers: &[Offer],
+    ) -> Result<Choice, PromptError> {
+        self.admit(ctx)?;
+        self.inner.choose_key(ctx, request, offers)
+    }
+
+    fn refused(&self, ctx: &CallContext, request: &KeyRequest<'_>, why: &Refusal) -> AfterRefusal {
+        self.inner.refused(ctx, request, why)
+    }
+
+    fn confirm(
+        &self,
+        ctx: &CallContext,
+        request: &KeyRequest<'_>,
+        details: &CertificateDetails,
+    ) -> bool {
+        self.inner.confirm(ctx, request, details)
+    }
+
+    fn done(&self, ctx: &CallContext) {
+        self.inner.done(ctx);
+        let was_admitted = self.admitted.lock().is_ok_and(|mut a| a.remove(&ctx.id));
+        if was_admitted && let Ok(mut b) = self.busy.lock() {
+            b.retain(|_, id| *id != ctx.id);
+            self.freed.notify_all();
+        }
     }
 }
 
@@ -159,49 +289,101 @@ impl<P: Prompter> Prompter for RateLimited<P> {
 mod tests {
     use super::*;
     use crate::filter::KeyFilter;
-    use crate::prompter::Purpose;
+    use crate::prompter::{Cancel, Origin, Purpose};
 
     struct Refuse;
     impl Prompter for Refuse {
-        fn pick_key(&self, _: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError> {
-            Err(PromptError::Cancelled)
-        }
-        fn approve_origin(&self, _: &str) -> OriginDecision {
+        fn approve_origin(&self, _: &CallContext) -> OriginDecision {
             OriginDecision::AllowOnce
         }
+        fn choose_key(
+            &self,
+            _: &CallContext,
+            _: &KeyRequest<'_>,
+            _: &[Offer],
+        ) -> Result<Choice, PromptError> {
+            Err(PromptError::Cancelled)
+        }
+        fn refused(&self, _: &CallContext, _: &KeyRequest<'_>, _: &Refusal) -> AfterRefusal {
+            AfterRefusal::GiveUp
+        }
+    }
+
+    fn ctx(origin: &str) -> CallContext {
+        CallContext::new(Origin::Header(origin.into()), "kk".into(), Cancel::new())
     }
 
     #[test]
     fn prompts_are_rate_limited_per_origin() {
         let p = RateLimited::new(Refuse, 2, Duration::from_mins(1));
         let filter = KeyFilter::default();
-        let req = |origin| KeyRequest {
-            origin: Some(origin),
+        let req = KeyRequest {
             method: "sign",
             purpose: Purpose::ReadCertificate,
             filter: &filter,
             storages: &[],
-            locale: "kk",
         };
+        let ask = |c: &CallContext| {
+            let r = p.choose_key(c, &req, &[]).err();
+            p.done(c);
+            r
+        };
+        assert_eq!(ask(&ctx("https://a.kz")), Some(PromptError::Cancelled));
+        // One call asking twice counts once.
+        let c = ctx("https://a.kz");
         assert_eq!(
-            p.pick_key(&req("https://a.kz")).err(),
+            p.choose_key(&c, &req, &[]).err(),
             Some(PromptError::Cancelled)
         );
         assert_eq!(
-            p.pick_key(&req("https://a.kz")).err(),
+            p.choose_key(&c, &req, &[]).err(),
             Some(PromptError::Cancelled)
         );
-        // A third prompt from the same site within the window is refused without asking.
-        assert_eq!(
-            p.pick_key(&req("https://a.kz")).err(),
-            Some(PromptError::RateLimited)
-        );
-        assert_eq!(p.approve_origin("https://a.kz"), OriginDecision::Deny);
+        p.done(&c);
+        // A third call from the same site within the window is refused without asking.
+        assert_eq!(ask(&ctx("https://a.kz")), Some(PromptError::RateLimited));
+        assert_eq!(p.approve_origin(&ctx("https://a.kz")), OriginDecision::Deny);
         // Other sites are not affected.
+        assert_eq!(ask(&ctx("https://b.kz")), Some(PromptError::Cancelled));
+    }
+
+    #[test]
+    fn a_second_prompt_waits_for_the_first_and_a_page_that_left_frees_the_slot() {
+        let p = std::sync::Arc::new(RateLimited::new(Refuse, 100, Duration::from_mins(1)));
+        let filter = KeyFilter::default();
+        let req = KeyRequest {
+            method: "sign",
+            purpose: Purpose::ReadCertificate,
+            filter: &filter,
+            storages: &[],
+        };
+        let first = ctx("https://a.kz");
+        assert!(p.choose_key(&first, &req, &[]).is_err()); // holds the slot until done
+        let second = ctx("https://a.kz");
+        let cancel = second.cancel.clone();
+        let p2 = p.clone();
+        let waiter = std::thread::spawn(move || {
+            let filter = KeyFilter::default();
+            let req = KeyRequest {
+                method: "sign",
+                purpose: Purpose::ReadCertificate,
+                filter: &filter,
+                storages: &[],
+            };
+            p2.choose_key(&second, &req, &[]).err()
+        });
+        std::thread::sleep(Duration::from_millis(150));
+        assert!(!waiter.is_finished(), "the second prompt must wait");
+        cancel.cancel();
+        assert_eq!(waiter.join().ok().flatten(), Some(PromptError::Cancelled));
+        p.done(&first);
+        // Freed: a third call gets the slot at once.
+        let third = ctx("https://a.kz");
         assert_eq!(
-            p.pick_key(&req("https://b.kz")).err(),
+            p.choose_key(&third, &req, &[]).err(),
             Some(PromptError::Cancelled)
         );
+        p.done(&third);
     }
 
     #[test]
@@ -216,10 +398,50 @@ mod tests {
         assert_eq!(p.verdict("http://idp.egov.kz"), Verdict::Ask);
         assert_eq!(p.verdict("https://notegov.kz"), Verdict::Ask);
         assert_eq!(p.verdict("https://SIGEX.kz"), Verdict::Allowed);
+        // A different port is a different origin unless the pattern says so.
+        assert_eq!(p.verdict("https://sigex.kz:8443"), Verdict::Ask);
+        assert_eq!(p.verdict("https://sigex.kz:443"), Verdict::Allowed);
         let all = OriginPolicy {
             allow: vec![],
             deny: vec!["*".into()],
         };
         assert_eq!(all.verdict("null"), Verdict::Denied);
+        assert_eq!(all.verdict(NO_ORIGIN), Verdict::Denied);
+    }
+
+    /// The README's own example (`deny = ["http://*"]`) matched nothing before.
+    #[test]
+    fn scheme_wildcards_bare_domains_and_ports() {
+        let p = OriginPolicy {
+            allow: vec![
+                "*.gov.kz".into(),
+                "https://portal.example:8443".into(),
+                "https://dev.example:*".into(),
+            ],
+            deny: vec!["http://*".into()],
+        };
+        assert_eq!(p.verdict("http://evil.example"), Verdict::Denied);
+        assert_eq!(p.verdict("http://localhost:8080"), Verdict::Denied);
+        assert_eq!(p.verdict("http://egov.gov.kz"), Verdict::Denied);
+        assert_eq!(p.verdict("https://egov.gov.kz"), Verdict::Allowed);
+        assert_eq!(p.verdict("https://gov.kz"), Verdict::Allowed);
+        assert_eq!(p.verdict("https://xgov.kz"), Verdict::Ask);
+        assert_eq!(p.verdict("https://portal.example:8443"), Verdict::Allowed);
+        assert_eq!(p.verdict("https://portal.example"), Verdict::Ask);
+        assert_eq!(p.verdict("https://dev.example:3000"), Verdict::Allowed);
+        assert_eq!(p.verdict("https://dev.example"), Verdict::Allowed);
+        // Opaque and absent origins are matched only by name or by `*`.
+        assert_eq!(p.verdict("null"), Verdict::Ask);
+        assert_eq!(p.verdict(NO_ORIGIN), Verdict::Ask);
+        let named = OriginPolicy {
+            allow: vec![NO_ORIGIN.into()],
+            deny: vec!["null".into()],
+        };
+        assert_eq!(named.verdict("null"), Verdict::Denied);
+        assert_eq!(named.verdict(NO_ORIGIN), Verdict::Allowed);
+        // Garbage neither matches nor panics.
+        assert_eq!(p.verdict("https://[::1"), Verdict::Ask);
+        assert_eq!(p.verdict("https://a.kz:99999"), Verdict::Ask);
+        assert_eq!(p.verdict(""), Verdict::Ask);
     }
 }

@@ -1,10 +1,139 @@
-//! The one way the protocol talks to a person: choose a key, unlock it, approve what a site
-//! asks. Desktop windows, the terminal and the test-only unattended prompter implement it.
-//! Calls block (the server runs them on blocking threads).
+//! The one way the protocol talks to a person, and it only asks: may this site use the signing
+//! service; which of these keys (with the reasons the others do not fit) and its secret; why
+//! that secret was refused. It never opens a key file or logs in to a token: the engine does,
+//! and tells it what happened. Desktop windows, the terminal and the test-only unattended
+//! prompter implement it. Calls block (the server runs them on blocking threads); each carries
+//! a [`CallContext`] with the page's origin, its connection's locale and a [`Cancel`] signal
+//! that fires when the page goes away.
 
-use qoltanba_keys::SigningKey;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
-use crate::filter::KeyFilter;
+use qoltanba_keys::{Candidate, KeyError, Secret};
+use qoltanba_pki::CertificateDetails;
+
+use crate::filter::{KeyFilter, Mismatch};
+
+/// Why a call was abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelReason {
+    /// The page's connection closed (or the server is stopping).
+    PageLeft,
+    /// The request's time budget ran out.
+    TimedOut,
+}
+
+/// Fires when the page that made a call goes away (its connection closed), its time runs out,
+/// or the server stops. Cheap to clone; every clone sees the same signal.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<(Mutex<Option<CancelReason>>, Condvar)>);
+
+impl Cancel {
+    /// A signal that has not fired.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fires the signal because the page left (idempotent; the first reason stays).
+    pub fn cancel(&self) {
+        self.fire(CancelReason::PageLeft);
+    }
+
+    /// Fires the signal with `reason` and wakes everyone waiting on it.
+    pub fn fire(&self, reason: CancelReason) {
+        let (lock, cv) = &*self.0;
+        if let Ok(mut c) = lock.lock() {
+            c.get_or_insert(reason);
+        }
+        cv.notify_all();
+    }
+
+    /// Why it fired, if it did.
+    pub fn reason(&self) -> Option<CancelReason> {
+        self.0.0.lock().map_or(Some(CancelReason::PageLeft), |c| *c)
+    }
+
+    /// True once fired.
+    pub fn is_cancelled(&self) -> bool {
+        self.reason().is_some()
+    }
+
+    /// Waits up to `timeout`; true when the signal fired (at once, if it had already).
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let (lock, cv) = &*self.0;
+        let Ok(guard) = lock.lock() else { return true };
+        cv.wait_timeout_while(guard, timeout, |c| c.is_none())
+            .map_or(true, |(c, _)| c.is_some())
+    }
+}
+
+/// The Origin a page's connection came with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// No `Origin` header: a local program (Node, a native app), not a web page.
+    Absent,
+    /// The header as sent: `https://egov.kz`, or `null` — an opaque origin (a sandboxed frame,
+    /// a `file:` page), which is an origin of its own and never the same as [`Origin::Absent`].
+    Header(String),
+}
+
+/// The key under which approvals of [`Origin::Absent`] are remembered and which admin
+/// patterns name it; no browser sends it as an `Origin` header.
+pub const NO_ORIGIN: &str = "(no origin)";
+
+impl Origin {
+    /// From the header value (`None` or empty: absent).
+    pub fn from_header(h: Option<&str>) -> Self {
+        match h.map(str::trim) {
+            None | Some("") => Self::Absent,
+            Some(o) => Self::Header(o.to_owned()),
+        }
+    }
+
+    /// The text approvals are remembered under and policies match.
+    pub fn as_key(&self) -> &str {
+        match self {
+            Self::Absent => NO_ORIGIN,
+            Self::Header(h) => h,
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_key())
+    }
+}
+
+/// What every prompter call knows about the call it belongs to.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    /// Unique per call in this process (a desktop keeps one window per call).
+    pub id: u64,
+    /// Who asks.
+    pub origin: Origin,
+    /// The UI language for this call: the request's own `locale`, else the connection's
+    /// (`changeLocale`), else `kk`.
+    pub locale: String,
+    /// Fires when the page goes away: close the prompt and return [`PromptError::Cancelled`].
+    pub cancel: Cancel,
+}
+
+static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
+
+impl CallContext {
+    /// A context with a fresh id.
+    pub fn new(origin: Origin, locale: String, cancel: Cancel) -> Self {
+        Self {
+            id: NEXT_CALL.fetch_add(1, Ordering::Relaxed),
+            origin,
+            locale,
+            cancel,
+        }
+    }
+}
 
 /// What the key is wanted for, shown to the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,11 +155,9 @@ pub enum Purpose {
     },
 }
 
-/// A request for a key.
+/// A request for a key, as shown to the person.
 #[derive(Debug, Clone)]
 pub struct KeyRequest<'a> {
-    /// The page's origin (`https://egov.kz`), or `None` when the client sent none.
-    pub origin: Option<&'a str>,
     /// The protocol method, for the prompt's title.
     pub method: &'a str,
     /// What it is for.
@@ -39,32 +166,92 @@ pub struct KeyRequest<'a> {
     pub filter: &'a KeyFilter,
     /// Storages the site allows (`PKCS12`, `AKKaztokenStore`…); empty = any.
     pub storages: &'a [String],
-    /// UI language asked by the site (`kk`, `ru`, `en`).
-    pub locale: &'a str,
 }
 
-/// Why no key came back.
+impl KeyRequest<'_> {
+    /// True when the site allows this storage.
+    pub fn allows(&self, storage: &str) -> bool {
+        self.storages.is_empty() || self.storages.iter().any(|s| s == storage)
+    }
+}
+
+/// A candidate key as offered to the person: usable, or disabled with its reason.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    /// The key.
+    pub candidate: Candidate,
+    /// `Err`: shown disabled with this reason. A key file whose certificate is not known yet
+    /// is `Ok` and checked once opened.
+    pub fit: Result<(), Mismatch>,
+}
+
+impl Offer {
+    /// True when it can be chosen.
+    pub fn usable(&self) -> bool {
+        self.fit.is_ok() && !self.candidate.tries.locked
+    }
+}
+
+/// The person's choice.
+#[derive(Debug)]
+pub enum Choice {
+    /// One of the offers (by its candidate id) with its secret.
+    Offer {
+        /// [`Candidate::id`].
+        id: String,
+        /// Password or PIN (empty when the key needs none).
+        secret: Secret,
+    },
+    /// A key file picked now (a file chooser, a typed path).
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Its password.
+        secret: Secret,
+    },
+}
+
+/// Why the engine did not accept a choice; shown to the person, who may try again.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The key store refused the secret or failed (wrong password, wrong PIN with tries left,
+    /// PIN locked, token removed, a damaged file…).
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The key opened but does not meet the site's request.
+    #[error("this key does not meet the site's request: {0}")]
+    Mismatch(Mismatch),
+    /// The choice names no offer of this request.
+    #[error("that key is not among the offered ones")]
+    UnknownChoice,
+}
+
+/// What the prompter wants after a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterRefusal {
+    /// Show the reason and ask again (the window stays open).
+    AskAgain,
+    /// Stop; the page gets the refusal as its error.
+    GiveUp,
+}
+
+/// Why no choice came back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PromptError {
-    /// The person refused or closed the window.
+    /// The person refused or closed the window, or the page went away.
     #[error("cancelled by the user")]
     Cancelled,
-    /// No available key satisfies the filter.
-    #[error("no key satisfies the request")]
-    NoMatchingKey,
     /// Too many prompts from this origin in a short time.
     #[error("too many requests from this site; try again later")]
     RateLimited,
-    /// The site is not allowed (admin policy or the person said no).
-    #[error("this site is not allowed to use the signing service")]
-    OriginDenied,
+    /// None of the offered keys fits, and the prompter has no other (unattended).
+    #[error("no key satisfies the request")]
+    NoMatchingKey,
     /// Prompting is impossible here (no terminal, no display).
     #[error("cannot ask the user: {0}")]
     Unavailable(String),
-    /// The key's store failed (wrong PIN with tries left, token removed, PIN locked…).
-    #[error("{0}")]
-    Store(String),
 }
 
 /// The person's decision about a site never seen before.
@@ -78,18 +265,69 @@ pub enum OriginDecision {
     Deny,
 }
 
-/// Asks a person.
+/// Asks a person. Only asks: the engine lists, filters and opens the keys.
 pub trait Prompter: Send + Sync {
-    /// Chooses, unlocks and returns a key for the request, after showing the site and what it
-    /// asks. The person approves by choosing.
-    fn pick_key(&self, request: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError>;
+    /// May `ctx.origin`, seen for the first time, use the signing service?
+    fn approve_origin(&self, ctx: &CallContext) -> OriginDecision;
 
-    /// Asks whether a site seen for the first time may use the signing service.
-    fn approve_origin(&self, origin: &str) -> OriginDecision;
+    /// Shows the site, what it asks and the offers (disabled ones with their reasons) and
+    /// returns the person's choice and its secret. Called again, with fresh offers, after
+    /// [`Prompter::refused`] answered [`AfterRefusal::AskAgain`].
+    fn choose_key(
+        &self,
+        ctx: &CallContext,
+        request: &KeyRequest<'_>,
+        offers: &[Offer],
+    ) -> Result<Choice, PromptError>;
+
+    /// Tells why the last choice was refused.
+    fn refused(&self, ctx: &CallContext, request: &KeyRequest<'_>, why: &Refusal) -> AfterRefusal;
+
+    /// The chosen key opened and fits; a prompter that showed no details before (a new file)
+    /// may show them and ask once more. Default: yes.
+    fn confirm(
+        &self,
+        _ctx: &CallContext,
+        _request: &KeyRequest<'_>,
+        _details: &CertificateDetails,
+    ) -> bool {
+        true
+    }
+
+    /// The call is over (signed, refused or abandoned): close whatever is still shown.
+    fn done(&self, _ctx: &CallContext) {}
 }
 
 /// What the server knows about connected tokens (commonUtils `getActiveTokens`).
 pub trait TokenStorages: Send + Sync {
     /// NCALayer storage names that have a token present now.
     fn active_storages(&self) -> Vec<String>;
+}
+
+impl<P: Prompter + ?Sized> Prompter for Arc<P> {
+    fn approve_origin(&self, ctx: &CallContext) -> OriginDecision {
+        (**self).approve_origin(ctx)
+    }
+    fn choose_key(
+        &self,
+        ctx: &CallContext,
+        request: &KeyRequest<'_>,
+        offers: &[Offer],
+    ) -> Result<Choice, PromptError> {
+        (**self).choose_key(ctx, request, offers)
+    }
+    fn refused(&self, ctx: &CallContext, request: &KeyRequest<'_>, why: &Refusal) -> AfterRefusal {
+        (**self).refused(ctx, request, why)
+    }
+    fn confirm(
+        &self,
+        ctx: &CallContext,
+        request: &KeyRequest<'_>,
+        details: &CertificateDetails,
+    ) -> bool {
+        (**self).confirm(ctx, request, details)
+    }
+    fn done(&self, ctx: &CallContext) {
+        (**self).done(ctx);
+    }
 }

@@ -4,15 +4,22 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
-use qoltanba_protocol::origin::{NO_ORIGIN, Verdict};
-use qoltanba_protocol::{Dispatcher, GREETING, HEARTBEAT};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use qoltanba_protocol::origin::Verdict;
+use qoltanba_protocol::{
+    Cancel, CancelReason, Connection, Dispatcher, GREETING, HEARTBEAT, Origin,
+};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use crate::ServerOptions;
@@ -62,7 +69,13 @@ struct Head {
 async fn read_head<S: AsyncRead + Unpin>(r: &mut BufReader<S>) -> Option<Head> {
     let mut buf = Vec::with_capacity(1024);
     loop {
-        let n = r.read_until(b'\n', &mut buf).await.ok()?;
+        // Bounded before it grows: a line without a newline stops at MAX_HEAD + 1 bytes.
+        let room = (MAX_HEAD + 1).saturating_sub(buf.len()) as u64;
+        let n = (&mut *r)
+            .take(room)
+            .read_until(b'\n', &mut buf)
+            .await
+            .ok()?;
         if n == 0 || buf.len() > MAX_HEAD {
             return None;
         }
@@ -150,7 +163,7 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let verdict = dispatcher
         .settings()
         .origins
-        .verdict(origin.as_deref().unwrap_or(NO_ORIGIN));
+        .verdict(Origin::from_header(origin.as_deref()).as_key());
     if !head.upgrade {
         status_page(reader.get_mut(), &head, origin.as_deref(), verdict).await;
         return;
@@ -243,7 +256,7 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
 ) {
     let (mut sink, mut stream) = ws.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Message>(32);
-    let (req_tx, mut req_rx) = mpsc::channel::<Job>(16);
+    let (req_tx, req_rx) = mpsc::channel::<Job>(16);
 
     // Writer: the only place that sends, so frames never interleave.
     let writer = tokio::spawn(async move {
@@ -259,34 +272,25 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         return;
     }
 
+    // The page's connection: its origin and locale; `gone` fires when it closes.
+    let conn = Arc::new(Connection::new(origin.as_deref()));
+    let gone = Cancel::new();
+    let current: Arc<Mutex<Option<Cancel>>> = Arc::default();
+    let pending = Arc::new(AtomicUsize::new(0));
     // Worker: one request at a time, in order, on a blocking thread (prompts and signing block).
-    let worker_tx = out_tx.clone();
-    let worker = tokio::spawn(async move {
-        while let Some(job) = req_rx.recv().await {
-            let text = match job {
-                Job::Request(t) => t,
-                Job::Reply(r) => {
-                    if worker_tx.send(Message::text(r)).await.is_err() {
-                        break;
-                    }
-                    continue;
-                }
-            };
-            let d = dispatcher.clone();
-            let o = origin.clone();
-            let reply = tokio::task::spawn_blocking(move || d.handle(&text, o.as_deref())).await;
-            let reply = match reply {
-                Ok(r) => r,
-                // A panic in a handler must not take the connection's order with it.
-                Err(_) => Some(r#"{"code":"500","message":"internal error"}"#.to_owned()),
-            };
-            if let Some(r) = reply
-                && worker_tx.send(Message::text(r)).await.is_err()
-            {
-                break;
-            }
-        }
-    });
+
+    let worker = tokio::spawn(work(
+        req_rx,
+        out_tx.clone(),
+        dispatcher,
+        conn,
+        Abandon {
+            gone: gone.clone(),
+            current: current.clone(),
+        },
+        pending.clone(),
+        options.request_timeout,
+    ));
 
     loop {
         let next = tokio::select! {
@@ -304,6 +308,17 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 }
             }
             Message::Text(t) => {
+                // The byte budget: requests waiting to be handled.
+                let queued = pending.fetch_add(t.len(), Ordering::Relaxed) + t.len();
+                if queued > options.max_pending_bytes {
+                    let _ = out_tx
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CloseCode::Policy,
+                            reason: "too much data waiting".into(),
+                        })))
+                        .await;
+                    break;
+                }
                 if req_tx
                     .send(Job::Request(t.as_str().to_owned()))
                     .await
@@ -323,9 +338,79 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         }
     }
     drop(req_tx);
-    // Let pending requests finish and their replies go out before closing.
+    // The page left (or the server is stopping): the request in hand is abandoned — its prompt
+    // closes and no signature is made — and queued ones are dropped.
+    gone.cancel();
+    if let Some(c) = current.lock().ok().and_then(|mut c| c.take()) {
+        c.cancel();
+    }
     let _ = worker.await;
     let _ = out_tx.send(Message::Close(None)).await;
     drop(out_tx);
     let _ = writer.await;
+}
+
+/// What abandons a connection's work: `gone` fires when the page leaves; `current` is the
+/// cancel signal of the request in hand.
+struct Abandon {
+    gone: Cancel,
+    current: Arc<Mutex<Option<Cancel>>>,
+}
+
+/// The connection's worker: one request at a time, in order, each on a blocking thread with
+/// its own cancel signal, fired when the page leaves or the request's time is up.
+async fn work(
+    mut req_rx: mpsc::Receiver<Job>,
+    out_tx: mpsc::Sender<Message>,
+    dispatcher: Arc<Dispatcher>,
+    conn: Arc<Connection>,
+    abandon: Abandon,
+    pending: Arc<AtomicUsize>,
+    timeout: std::time::Duration,
+) {
+    while let Some(job) = req_rx.recv().await {
+        let text = match job {
+            Job::Request(t) => t,
+            Job::Reply(r) => {
+                if out_tx.send(Message::text(r)).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+        };
+        pending.fetch_sub(text.len(), Ordering::Relaxed);
+        // A page that left gets nothing more done for it.
+        if abandon.gone.is_cancelled() {
+            break;
+        }
+        let cancel = Cancel::new();
+        if let Ok(mut c) = abandon.current.lock() {
+            *c = Some(cancel.clone());
+        }
+        if abandon.gone.is_cancelled() {
+            cancel.cancel();
+        }
+        let (d, c, k) = (dispatcher.clone(), conn.clone(), cancel.clone());
+        let mut job = tokio::task::spawn_blocking(move || d.handle(&text, &c, &k));
+        let reply = if let Ok(r) = tokio::time::timeout(timeout, &mut job).await {
+            r
+        } else {
+            // Time is up: the prompt closes and the call ends with a time-out error.
+            cancel.fire(CancelReason::TimedOut);
+            job.await
+        };
+        if let Ok(mut c) = abandon.current.lock() {
+            *c = None;
+        }
+        let reply = match reply {
+            Ok(r) => r,
+            // A panic in a handler must not take the connection's order with it.
+            Err(_) => Some(r#"{"code":"500","message":"internal error"}"#.to_owned()),
+        };
+        if let Some(r) = reply
+            && out_tx.send(Message::text(r)).await.is_err()
+        {
+            break;
+        }
+    }
 }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod conn;
+pub mod engine;
 pub mod origins;
 pub mod port;
 pub mod tls;
@@ -43,6 +44,12 @@ pub struct ServerOptions {
     pub idle_timeout: Duration,
     /// Time allowed for the TLS and HTTP handshakes.
     pub handshake_timeout: Duration,
+    /// Longest one request may take, prompts included; then the page gets a time-out error
+    /// and the prompt closes.
+    pub request_timeout: Duration,
+    /// Most bytes of requests one connection may have waiting (received, not yet handled);
+    /// more closes that connection (1008), so a page cannot queue gigabytes.
+    pub max_pending_bytes: usize,
 }
 
 impl Default for ServerOptions {
@@ -53,6 +60,8 @@ impl Default for ServerOptions {
             max_connections: 2048,
             idle_timeout: Duration::from_hours(1),
             handshake_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_mins(10),
+            max_pending_bytes: 2 * DEFAULT_MAX_MESSAGE,
         }
     }
 }

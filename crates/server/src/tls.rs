@@ -162,11 +162,20 @@ fn generate(paths: &TlsPaths) -> Result<(), TlsError> {
     Ok(())
 }
 
-/// Writes a file; `secret` files are created with mode 0600 on Unix.
+/// Writes a file through a temporary file of its own (`<name>.<pid>-<n>.tmp`: the certificate
+/// and the key never share one, nor do two processes making them at once), created afresh
+/// (mode 0600 on Unix for `secret` files), then renamed into place.
 fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), TlsError> {
-    let tmp = path.with_extension("tmp");
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(
+        ".{}-{}.tmp",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let tmp = path.with_file_name(name);
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     if secret {
         use std::os::unix::fs::OpenOptionsExt;
@@ -175,7 +184,10 @@ fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), TlsError> {
     #[cfg(not(unix))]
     let _ = secret;
     let mut f = opts.open(&tmp).map_err(io(&tmp))?;
-    std::io::Write::write_all(&mut f, data).map_err(io(&tmp))?;
+    if let Err(e) = std::io::Write::write_all(&mut f, data) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(&tmp)(e));
+    }
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
@@ -226,5 +238,42 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Two processes making the certificate at once (the desktop app and `qoltanba serve`
+    /// started together): with one shared `server.tmp` the key could land in `server.pem`.
+    #[cfg(unix)]
+    #[test]
+    fn concurrent_generation_never_mixes_the_key_into_the_certificate() {
+        use std::os::unix::fs::PermissionsExt;
+        for round in 0..40 {
+            let dir = std::env::temp_dir()
+                .join(format!("qoltanba-tls-race-{}-{round}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let paths = TlsPaths::in_dir(&dir);
+            std::fs::create_dir_all(paths.ca.parent().unwrap()).unwrap();
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let p = TlsPaths::in_dir(&dir);
+                    std::thread::spawn(move || generate(&p))
+                })
+                .collect();
+            for t in threads {
+                let _ = t.join();
+            }
+            let cert = std::fs::read_to_string(&paths.cert).unwrap_or_default();
+            assert!(
+                !cert.contains("PRIVATE KEY"),
+                "round {round}: key in server.pem"
+            );
+            let key = std::fs::read_to_string(&paths.key).unwrap_or_default();
+            assert!(
+                !key.contains("CERTIFICATE"),
+                "round {round}: certificate in server.key"
+            );
+            let mode = std::fs::metadata(&paths.key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "round {round}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }

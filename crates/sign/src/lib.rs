@@ -25,6 +25,9 @@ pub enum SignError {
     /// The key failed (wrong algorithm, token error…).
     #[error(transparent)]
     Key(#[from] qoltanba_keys::KeyError),
+    /// The signature would take more work than a verification may (too many signers…).
+    #[error("refused: the signature has {0}")]
+    TooMuchWork(String),
     /// The input is not a CMS / PKCS#7 structure.
     #[error("not a CMS signature: {0}")]
     NotCms(String),

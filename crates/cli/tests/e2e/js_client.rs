@@ -235,6 +235,7 @@ fn gost_suite(algorithm: qoltanba_testkit::pki::Algorithm) {
     let vo = VerifyOptions {
         trust_anchors: anchors.clone(),
         now: None,
+        ..Default::default()
     };
     let check_cms = |name: &str, detached: Option<&[u8]>| {
         let text = ok(&r, name);

@@ -6,21 +6,77 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use qoltanba_keys::{Secret, SigningKey, pkcs12};
+use qoltanba_keys::{
+    Candidate, KeyError, KeyProvider, KnownCertificate, Listing, Location, Secret, SecretKind,
+    SigningKey, Tries, pkcs12,
+};
 use qoltanba_protocol::basics::BasicsSign;
 use qoltanba_protocol::{
-    ChainRule, Dispatcher, KeyFilter, KeyRequest, MemoryOriginStore, Mismatch, OriginDecision,
-    OriginPolicy, PromptError, Prompter, Settings,
+    AfterRefusal, CallContext, Cancel, ChainRule, Choice, Connection, Dispatcher, KeyFilter,
+    KeyRequest, MemoryOriginStore, Mismatch, Offer, OriginDecision, OriginPolicy, PromptError,
+    Prompter, Refusal, Settings,
 };
 use qoltanba_testkit::p12;
 use qoltanba_testkit::pki::{LeafSpec, Lifetime, TestPki, Usage, roles};
 use serde_json::{Value, json};
 
+/// Key containers held in memory, offered with their certificates.
+#[derive(Default)]
+struct MemoryKeys(Mutex<Vec<(Vec<u8>, Arc<KnownCertificate>)>>);
+
+impl MemoryKeys {
+    fn set(&self, spec: &LeafSpec, pki: &TestPki) {
+        let leaf = pki.issue(spec);
+        let bytes = p12::write(
+            &p12::Contents::of(&leaf),
+            "x",
+            p12::Protection::NcaLegacy,
+            p12::Encoding::Der,
+        );
+        let cert = KnownCertificate::from_der(leaf.cert_der.clone(), Vec::new()).unwrap();
+        *self.0.lock().unwrap() = vec![(bytes, Arc::new(cert))];
+    }
+}
+
+impl KeyProvider for MemoryKeys {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+    fn candidates(&self) -> Listing {
+        Listing {
+            candidates: self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, (_, c))| Candidate {
+                    id: format!("mem:{i}"),
+                    storage: "PKCS12".into(),
+                    location: Location::File(format!("/mem/{i}.p12").into()),
+                    certificate: Some(c.clone()),
+                    secret: SecretKind::Password,
+                    tries: Tries::default(),
+                })
+                .collect(),
+            problems: vec![],
+        }
+    }
+    fn open(&self, c: &Candidate, secret: &Secret) -> Result<Box<dyn SigningKey>, KeyError> {
+        let i: usize = c.id.trim_start_matches("mem:").parse().unwrap();
+        let bytes = self.0.lock().unwrap()[i].0.clone();
+        Ok(Box::new(pkcs12::open(&bytes, secret)?.keys.remove(0)))
+    }
+}
+
+/// Chooses the first offer (usable or not: the engine must catch a wrong choice), with the
+/// password `x`; records what it was asked.
 struct Scripted {
     approve: bool,
     origin_answer: OriginDecision,
     origin_asks: AtomicUsize,
-    key: Mutex<Option<Box<dyn SigningKey>>>,
+    locales: Mutex<Vec<String>>,
+    refusals: Mutex<Vec<String>>,
 }
 
 impl Scripted {
@@ -29,25 +85,36 @@ impl Scripted {
             approve,
             origin_answer,
             origin_asks: AtomicUsize::new(0),
-            key: Mutex::new(None),
+            locales: Mutex::default(),
+            refusals: Mutex::default(),
         }
     }
 }
 
 impl Prompter for Scripted {
-    fn pick_key(&self, _: &KeyRequest<'_>) -> Result<Box<dyn SigningKey>, PromptError> {
+    fn approve_origin(&self, _: &CallContext) -> OriginDecision {
+        self.origin_asks.fetch_add(1, Ordering::SeqCst);
+        self.origin_answer
+    }
+    fn choose_key(
+        &self,
+        ctx: &CallContext,
+        _: &KeyRequest<'_>,
+        offers: &[Offer],
+    ) -> Result<Choice, PromptError> {
+        self.locales.lock().unwrap().push(ctx.locale.clone());
         if !self.approve {
             return Err(PromptError::Cancelled);
         }
-        self.key
-            .lock()
-            .unwrap()
-            .take()
-            .ok_or(PromptError::NoMatchingKey)
+        let o = offers.first().ok_or(PromptError::NoMatchingKey)?;
+        Ok(Choice::Offer {
+            id: o.candidate.id.clone(),
+            secret: Secret::new("x".into()),
+        })
     }
-    fn approve_origin(&self, _: &str) -> OriginDecision {
-        self.origin_asks.fetch_add(1, Ordering::SeqCst);
-        self.origin_answer
+    fn refused(&self, _: &CallContext, _: &KeyRequest<'_>, why: &Refusal) -> AfterRefusal {
+        self.refusals.lock().unwrap().push(why.to_string());
+        AfterRefusal::GiveUp
     }
 }
 
@@ -57,6 +124,15 @@ fn dispatcher(approve: bool) -> Dispatcher {
         Arc::new(MemoryOriginStore::default()),
         Settings::default(),
     )
+}
+
+/// One frame from a page at `origin` on a fresh connection.
+fn handle(d: &Dispatcher, frame: &str, origin: Option<&str>) -> Option<String> {
+    d.handle(frame, &Connection::new(origin), &Cancel::new())
+}
+
+fn ask(d: &Dispatcher, frame: &str, origin: Option<&str>) -> Value {
+    serde_json::from_str(&handle(d, frame, origin).unwrap()).unwrap()
 }
 
 fn transcripts(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -83,7 +159,8 @@ fn transcripts_match() {
     for f in files {
         let case: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
         let d = dispatcher(case.get("approve").and_then(Value::as_bool).unwrap_or(true));
-        let reply = d.handle(
+        let reply = handle(
+            &d,
             case["request"].as_str().unwrap(),
             Some("https://example.kz"),
         );
@@ -135,19 +212,20 @@ fn origins_are_asked_once_remembered_and_admin_rules_win() {
         allow: vec!["https://*.egov.kz".into()],
         deny: vec!["https://evil.example".into()],
     };
+    let keys = Arc::new(MemoryKeys::default());
+    keys.set(&LeafSpec::individual(Usage::Sign), &pki);
     let d = Dispatcher::new(
         prompter.clone(),
         store,
         Settings {
-            trust_anchors: vec![],
             origins: policy,
+            ..Settings::default()
         },
-    );
+    )
+    .with_provider(keys.clone());
 
     for _ in 0..2 {
-        *prompter.key.lock().unwrap() = Some(key_for(&LeafSpec::individual(Usage::Sign), &pki));
-        let r: Value =
-            serde_json::from_str(&d.handle(SIGN_CMS, Some("https://portal.kz")).unwrap()).unwrap();
+        let r = ask(&d, SIGN_CMS, Some("https://portal.kz"));
         assert_eq!(r["status"], true, "{r}");
     }
     assert_eq!(
@@ -156,9 +234,7 @@ fn origins_are_asked_once_remembered_and_admin_rules_win() {
         "asked once, then remembered"
     );
 
-    *prompter.key.lock().unwrap() = Some(key_for(&LeafSpec::individual(Usage::Sign), &pki));
-    let r: Value =
-        serde_json::from_str(&d.handle(SIGN_CMS, Some("https://idp.egov.kz")).unwrap()).unwrap();
+    let r = ask(&d, SIGN_CMS, Some("https://idp.egov.kz"));
     assert_eq!(r["status"], true);
     assert_eq!(
         prompter.origin_asks.load(Ordering::SeqCst),
@@ -166,8 +242,7 @@ fn origins_are_asked_once_remembered_and_admin_rules_win() {
         "admin-allowed: no question"
     );
 
-    let r: Value =
-        serde_json::from_str(&d.handle(SIGN_CMS, Some("https://evil.example")).unwrap()).unwrap();
+    let r = ask(&d, SIGN_CMS, Some("https://evil.example"));
     assert_eq!(r["status"], false);
     assert!(r["details"].as_str().unwrap().contains("not allowed"));
     assert_eq!(
@@ -182,29 +257,166 @@ fn origins_are_asked_once_remembered_and_admin_rules_win() {
         no,
         Arc::new(MemoryOriginStore::default()),
         Settings::default(),
-    );
-    let r: Value =
-        serde_json::from_str(&d.handle(SIGN_CMS, Some("https://portal.kz")).unwrap()).unwrap();
+    )
+    .with_provider(keys);
+    let r = ask(&d, SIGN_CMS, Some("https://portal.kz"));
     assert_eq!(r["code"], "SIGNING_FAILURE");
 }
 
+/// `Origin: null` (a sandboxed frame, a file: page) and no Origin at all (a local program) are
+/// different callers: an approval of one never covers the other. Before, both were "null".
 #[test]
-fn a_prompter_that_returns_the_wrong_key_is_caught() {
+fn the_null_origin_and_no_origin_are_approved_apart() {
+    let pki = TestPki::new();
+    let prompter = Arc::new(Scripted::new(true, OriginDecision::AllowAlways));
+    let keys = Arc::new(MemoryKeys::default());
+    keys.set(&LeafSpec::individual(Usage::Sign), &pki);
+    let d = Dispatcher::new(
+        prompter.clone(),
+        Arc::new(MemoryOriginStore::default()),
+        Settings::default(),
+    )
+    .with_provider(keys);
+    assert_eq!(ask(&d, SIGN_CMS, Some("null"))["status"], true);
+    assert_eq!(prompter.origin_asks.load(Ordering::SeqCst), 1);
+    assert_eq!(ask(&d, SIGN_CMS, Some("null"))["status"], true);
+    assert_eq!(prompter.origin_asks.load(Ordering::SeqCst), 1, "remembered");
+    assert_eq!(ask(&d, SIGN_CMS, None)["status"], true);
+    assert_eq!(
+        prompter.origin_asks.load(Ordering::SeqCst),
+        2,
+        "no Origin is not the null origin"
+    );
+    // And the admin can tell them apart.
+    let d = Dispatcher::new(
+        Arc::new(Scripted::new(true, OriginDecision::AllowOnce)),
+        Arc::new(MemoryOriginStore::default()),
+        Settings {
+            origins: OriginPolicy {
+                allow: vec![],
+                deny: vec!["null".into()],
+            },
+            ..Settings::default()
+        },
+    );
+    assert!(
+        ask(&d, SIGN_CMS, Some("null"))["details"]
+            .as_str()
+            .unwrap()
+            .contains("not allowed")
+    );
+    assert!(
+        !ask(&d, SIGN_CMS, None)["details"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not allowed")
+    );
+}
+
+#[test]
+fn a_prompter_that_chooses_a_key_that_does_not_fit_is_caught() {
     let pki = TestPki::new();
     let prompter = Arc::new(Scripted::new(true, OriginDecision::AllowOnce));
-    *prompter.key.lock().unwrap() = Some(key_for(&LeafSpec::individual(Usage::Auth), &pki));
+    let keys = Arc::new(MemoryKeys::default());
+    keys.set(&LeafSpec::individual(Usage::Auth), &pki);
     let d = Dispatcher::new(
-        prompter,
+        prompter.clone(),
+        Arc::new(MemoryOriginStore::default()),
+        Settings::default(),
+    )
+    .with_provider(keys);
+    // The site wants a signing key (emailProtection); the person chose the AUTH key anyway,
+    // which was offered disabled with its reason.
+    let r = ask(&d, SIGN_CMS, None);
+    assert_eq!(r["status"], false);
+    let details = r["details"].as_str().unwrap();
+    assert!(details.contains("does not meet"), "{r}");
+    assert!(!details.contains("Eku("), "no Debug text to the page: {r}");
+    assert_eq!(prompter.refusals.lock().unwrap().len(), 1);
+}
+
+/// `changeLocale` on one page's connection leaves the others alone; a basics request's own
+/// locale wins for its call. Before, one global locale was shared by every connection.
+#[test]
+fn the_locale_belongs_to_the_connection() {
+    let pki = TestPki::new();
+    let prompter = Arc::new(Scripted::new(true, OriginDecision::AllowOnce));
+    let keys = Arc::new(MemoryKeys::default());
+    keys.set(&LeafSpec::individual(Usage::Sign), &pki);
+    let d = Dispatcher::new(
+        prompter.clone(),
+        Arc::new(MemoryOriginStore::default()),
+        Settings::default(),
+    )
+    .with_provider(keys);
+    let (a, b) = (Connection::new(None), Connection::new(None));
+    let cancel = Cancel::new();
+    let change =
+        r#"{"module":"kz.gov.pki.knca.commonUtils","method":"changeLocale","args":["ru"]}"#;
+    let info =
+        r#"{"module":"kz.gov.pki.knca.commonUtils","method":"getKeyInfo","args":["PKCS12"]}"#;
+    d.handle(change, &a, &cancel);
+    d.handle(info, &a, &cancel);
+    d.handle(info, &b, &cancel);
+    let with_locale = SIGN_CMS.replace(r#""signerParams""#, r#""locale":"en","signerParams""#);
+    d.handle(&with_locale, &a, &cancel);
+    assert_eq!(*prompter.locales.lock().unwrap(), ["ru", "kk", "en"]);
+}
+
+/// A page that went away gets no signature, and its prompt is never opened.
+#[test]
+fn a_call_whose_page_left_is_not_signed() {
+    let pki = TestPki::new();
+    let prompter = Arc::new(Scripted::new(true, OriginDecision::AllowOnce));
+    let keys = Arc::new(MemoryKeys::default());
+    keys.set(&LeafSpec::individual(Usage::Sign), &pki);
+    let d = Dispatcher::new(
+        prompter.clone(),
+        Arc::new(MemoryOriginStore::default()),
+        Settings::default(),
+    )
+    .with_provider(keys);
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let r: Value =
+        serde_json::from_str(&d.handle(SIGN_CMS, &Connection::new(None), &cancel).unwrap())
+            .unwrap();
+    assert_eq!(
+        r,
+        json!({"status": true, "body": {}}),
+        "a cancel, not a signature"
+    );
+    assert!(prompter.locales.lock().unwrap().is_empty(), "never asked");
+    cancel.fire(qoltanba_protocol::CancelReason::TimedOut);
+    let later = Cancel::new();
+    later.fire(qoltanba_protocol::CancelReason::TimedOut);
+    let r: Value =
+        serde_json::from_str(&d.handle(SIGN_CMS, &Connection::new(None), &later).unwrap()).unwrap();
+    assert!(r["details"].as_str().unwrap().contains("too long"), "{r}");
+}
+
+/// Verification is work any page can demand: it is admitted like signing.
+#[test]
+fn verification_needs_the_sites_admission() {
+    let refuse = Arc::new(Scripted::new(true, OriginDecision::Deny));
+    let d = Dispatcher::new(
+        refuse.clone(),
         Arc::new(MemoryOriginStore::default()),
         Settings::default(),
     );
-    // The site wants a signing key (emailProtection); the person chose an AUTH key.
-    let r: Value = serde_json::from_str(&d.handle(SIGN_CMS, None).unwrap()).unwrap();
-    assert_eq!(r["status"], false);
-    assert!(
-        r["details"].as_str().unwrap().contains("does not meet"),
-        "{r}"
-    );
+    let verify_xml = r#"{"method":"verifyXml","args":["<a/>"]}"#;
+    let verify_cms = r#"{"method":"verifyCMSSignature","args":["MIIB","MTEK"]}"#;
+    for frame in [verify_xml, verify_cms] {
+        let r = ask(&d, frame, Some("https://stranger.example"));
+        assert_eq!(r["errorCode"], "COMMON", "{r}");
+        assert!(r["result"].as_str().unwrap().contains("not allowed"), "{r}");
+    }
+    assert_eq!(refuse.origin_asks.load(Ordering::SeqCst), 2);
+    // Allowed: the work is done (and this document has no signature).
+    let d = dispatcher(true);
+    let r = ask(&d, verify_xml, Some("https://stranger.example"));
+    assert_eq!(r["errorCode"], "XML_PARSE_EXCEPTION", "{r}");
+    assert!(r["result"].as_str().unwrap().contains("no XML signature"));
 }
 
 #[test]
@@ -313,7 +525,7 @@ fn basics_arguments_are_read_leniently() {
     // Defaults: attached, no timestamp when tsaProfile is absent, locale kk.
     let b = BasicsSign::parse(Some(&json!({"format": "xml", "data": "<a/>"}))).unwrap();
     assert!(b.encapsulate && !b.timestamp);
-    assert_eq!(b.locale, "kk");
+    assert_eq!(b.locale, None);
     assert_eq!(b.filter.chain, ChainRule::Configured);
     assert!(BasicsSign::parse(Some(&json!({"format": "cms", "data": []}))).is_err());
     assert!(
@@ -352,7 +564,7 @@ fn mutated_frames_never_panic() {
         let mut b = frames[i % frames.len()].clone().into_bytes();
         let at = usize::try_from(next() % b.len() as u64).unwrap();
         b[at] = b"{}[]\":,0aA\\"[usize::try_from(next() % 11).unwrap()];
-        if let Some(reply) = String::from_utf8(b).ok().and_then(|t| d.handle(&t, None)) {
+        if let Some(reply) = String::from_utf8(b).ok().and_then(|t| handle(&d, &t, None)) {
             assert!(!reply.is_empty());
         }
     }

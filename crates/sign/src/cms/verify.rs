@@ -43,6 +43,26 @@ pub struct VerifyOptions {
     pub trust_anchors: Vec<Vec<u8>>,
     /// Time for the validity check when the signature has no signingTime; default now.
     pub now: Option<OffsetDateTime>,
+    /// Bounds on the work, checked before any digest or signature is computed.
+    pub limits: CmsLimits,
+}
+
+/// Bounds on the work one CMS verification may do: anyone can hand over a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CmsLimits {
+    /// Most SignerInfos.
+    pub max_signers: usize,
+    /// Most certificates carried in the signature.
+    pub max_certificates: usize,
+}
+
+impl Default for CmsLimits {
+    fn default() -> Self {
+        Self {
+            max_signers: 16,
+            max_certificates: 32,
+        }
+    }
 }
 
 /// The result for one signer.
@@ -141,6 +161,20 @@ pub fn verify(
     if raw_signers.is_empty() {
         return Err(SignError::NotCms("the signature has no signers".into()));
     }
+    if raw_signers.len() > opts.limits.max_signers {
+        return Err(SignError::TooMuchWork(format!(
+            "{} signers (at most {})",
+            raw_signers.len(),
+            opts.limits.max_signers
+        )));
+    }
+    let cert_count = sd.certificates.as_ref().map_or(0, |c| c.0.len());
+    if cert_count > opts.limits.max_certificates {
+        return Err(SignError::TooMuchWork(format!(
+            "{cert_count} certificates (at most {})",
+            opts.limits.max_certificates
+        )));
+    }
 
     let certs: Vec<Vec<u8>> = sd
         .certificates
@@ -164,8 +198,13 @@ pub fn verify(
     // Digest the content once per algorithm in use.
     let embedded = econtent(&sd)?;
     let attached = embedded.is_some();
-    let mut wanted: Vec<DigestAlgorithm> = algs.iter().flatten().copied().collect();
-    wanted.dedup();
+    // Each algorithm once, whatever order the signers name them in.
+    let mut wanted: Vec<DigestAlgorithm> = Vec::new();
+    for a in algs.iter().flatten() {
+        if !wanted.contains(a) {
+            wanted.push(*a);
+        }
+    }
     let digests: Vec<(DigestAlgorithm, Vec<u8>)> = match (&embedded, content) {
         (Some(c), _) => wanted.iter().map(|a| (*a, a.digest(c))).collect(),
         (None, DetachedContent::Bytes(c)) => wanted.iter().map(|a| (*a, a.digest(c))).collect(),

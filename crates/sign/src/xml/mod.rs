@@ -17,7 +17,9 @@ mod verify;
 pub use algorithms::XmlSignatureAlgorithm;
 pub use parse::{MAX_DEPTH, MAX_XML_SIZE, parse, text};
 pub use sign::{Parent, Tbs, XmlSignOptions, sign, sign_many};
-pub use verify::{ReferenceReport, XmlSignatureReport, XmlVerifyOptions, XmlVerifyReport, verify};
+pub use verify::{
+    ReferenceReport, XmlLimits, XmlSignatureReport, XmlVerifyOptions, XmlVerifyReport, verify,
+};
 
 /// Canonicalizes a whole document (C14N 1.0 inclusive or exclusive, with or without comments),
 /// parsed with the same safety rules as signing.
@@ -69,6 +71,9 @@ pub enum XmlError {
     /// Something this program does not implement (algorithm, transform…).
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The signature would take more work than a verification may.
+    #[error("refused: the document has {0}")]
+    TooMuchWork(String),
     /// No `ds:Signature` in the document.
     #[error("the document has no XML signature")]
     NoSignature,

@@ -30,6 +30,108 @@ pub struct XmlVerifyOptions {
     pub now: Option<OffsetDateTime>,
     /// An extra attribute name that holds IDs (legacy `verifyXml` passes one).
     pub id_attr: Option<String>,
+    /// Bounds on the work, checked before anything is canonicalized.
+    pub limits: XmlLimits,
+}
+
+/// Bounds on the work one verification may do: anyone can hand over a document, and each
+/// Reference to the whole document (`URI=""`) canonicalizes all of it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XmlLimits {
+    /// Most `ds:Signature` elements.
+    pub max_signatures: usize,
+    /// Most References in all signatures together.
+    pub max_references: usize,
+    /// Most Transforms in one Reference.
+    pub max_transforms: usize,
+    /// Most X509Certificate elements in one KeyInfo.
+    pub max_certificates: usize,
+    /// Most References to the whole document (`URI=""`) in all signatures together.
+    pub max_whole_document: usize,
+    /// Most bytes canonicalized in all, estimated before starting as the document's size per
+    /// Reference (an upper bound of what each may produce).
+    pub max_c14n_bytes: usize,
+}
+
+impl Default for XmlLimits {
+    fn default() -> Self {
+        Self {
+            max_signatures: 8,
+            max_references: 16,
+            max_transforms: 4,
+            max_certificates: 8,
+            max_whole_document: 4,
+            max_c14n_bytes: 128 << 20,
+        }
+    }
+}
+
+/// Counts the work before doing any of it.
+fn check_work(
+    doc: &Document<'_>,
+    sigs: &[NodeId],
+    xml_len: usize,
+    limits: &XmlLimits,
+) -> Result<(), XmlError> {
+    let too = |what: String| Err(XmlError::TooMuchWork(what));
+    if sigs.len() > limits.max_signatures {
+        return too(format!(
+            "{} signatures (at most {})",
+            sigs.len(),
+            limits.max_signatures
+        ));
+    }
+    let (mut refs, mut whole) = (0usize, 0usize);
+    for s in sigs {
+        let Some(si) = dom::dsig_child(doc, *s, "SignedInfo") else {
+            continue;
+        };
+        for r in dom::dsig_children(doc, si, "Reference") {
+            refs += 1;
+            if attr(doc, r, "URI").is_none_or(|u| u.is_empty()) {
+                whole += 1;
+            }
+            let transforms = dom::dsig_child(doc, r, "Transforms")
+                .map_or(0, |t| dom::dsig_children(doc, t, "Transform").len());
+            if transforms > limits.max_transforms {
+                return too(format!(
+                    "a reference with {transforms} transforms (at most {})",
+                    limits.max_transforms
+                ));
+            }
+        }
+        let certs = dom::dsig_child(doc, *s, "KeyInfo")
+            .into_iter()
+            .flat_map(|ki| dom::dsig_children(doc, ki, "X509Data"))
+            .map(|xd| dom::dsig_children(doc, xd, "X509Certificate").len())
+            .sum::<usize>();
+        if certs > limits.max_certificates {
+            return too(format!(
+                "{certs} certificates in one KeyInfo (at most {})",
+                limits.max_certificates
+            ));
+        }
+    }
+    if refs > limits.max_references {
+        return too(format!(
+            "{refs} references (at most {})",
+            limits.max_references
+        ));
+    }
+    if whole > limits.max_whole_document {
+        return too(format!(
+            "{whole} references to the whole document (at most {})",
+            limits.max_whole_document
+        ));
+    }
+    if (refs + sigs.len()).saturating_mul(xml_len) > limits.max_c14n_bytes {
+        return too(format!(
+            "{refs} references over {} KiB (more than {} MiB to canonicalize)",
+            xml_len >> 10,
+            limits.max_c14n_bytes >> 20
+        ));
+    }
+    Ok(())
 }
 
 /// One Reference.
@@ -104,6 +206,7 @@ pub fn verify(xml: &str, opts: &XmlVerifyOptions) -> Result<XmlVerifyReport, Xml
     if sigs.is_empty() {
         return Err(XmlError::NoSignature);
     }
+    check_work(&doc, &sigs, xml.len(), &opts.limits)?;
     let signatures: Vec<XmlSignatureReport> = sigs
         .iter()
         .map(|s| verify_one(&doc, *s, opts))

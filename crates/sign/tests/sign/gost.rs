@@ -34,6 +34,7 @@ fn kalkan_gost_samples_verify() {
     let opts = VerifyOptions {
         trust_anchors: anchors(&dir, "nca_gost_test.crt"),
         now: None,
+        ..Default::default()
     };
     let rep = cms::verify(&der, DetachedContent::None, &opts).unwrap();
     assert!(rep.valid, "{rep:?}");
@@ -90,6 +91,7 @@ fn kalkan_gost_samples_verify() {
     let opts = VerifyOptions {
         trust_anchors: anchors(&dir, "nca_gost2015_test.cer"),
         now: None,
+        ..Default::default()
     };
     let rep = cms::verify(&c2015, DetachedContent::None, &opts).unwrap();
     assert!(rep.valid, "{rep:?}");
@@ -122,6 +124,7 @@ fn our_gost_signatures_have_the_samples_shape_and_verify() {
         let opts = VerifyOptions {
             trust_anchors: anchors(&dir, ca),
             now: Some(then),
+            ..Default::default()
         };
         let copts = CmsOptions {
             signing_time: Some(then),
@@ -166,6 +169,7 @@ fn our_gost_signatures_have_the_samples_shape_and_verify() {
             trust_anchors: anchors(&dir, ca),
             now: Some(then),
             id_attr: None,
+            ..Default::default()
         };
         let rep = xml::verify(&signed, &xopts).unwrap();
         assert!(rep.valid, "{file}: {rep:?}\n{signed}");
@@ -253,6 +257,7 @@ fn generated_gost_pki_round_trip() {
             &VerifyOptions {
                 trust_anchors: anchors.clone(),
                 now: None,
+                ..Default::default()
             },
         )
         .unwrap();

@@ -132,6 +132,7 @@ fn ess_signing_certificate_v2_is_checked() {
     let opts = VerifyOptions {
         trust_anchors: f.anchors(),
         now: None,
+        ..Default::default()
     };
     let ok = cms::verify(&sig, DetachedContent::None, &opts).unwrap();
     assert!(ok.valid);

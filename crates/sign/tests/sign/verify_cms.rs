@@ -18,6 +18,7 @@ fn openssl_made_cms_verifies_and_tampering_is_caught() {
     let opts = VerifyOptions {
         trust_anchors: f.anchors(),
         now: None,
+        ..Default::default()
     };
 
     for attached in [false, true] {
@@ -80,6 +81,7 @@ fn untrusted_and_expired_are_reported_apart_from_the_math() {
         &VerifyOptions {
             trust_anchors: vec![other_pki.root.cert_der.clone()],
             now: None,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -126,6 +128,7 @@ fn kalkan_rsa_sample_verifies_with_expired_chain() {
         &VerifyOptions {
             trust_anchors: anchors,
             now: None,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -47,6 +47,7 @@ fn verify_ours(signed: &str, id_attr: Option<&str>) -> xml::XmlVerifyReport {
         trust_anchors: f.anchors(),
         now: None,
         id_attr: id_attr.map(str::to_owned),
+        ..Default::default()
     };
     xml::verify(signed, &opts).unwrap()
 }
@@ -220,6 +221,7 @@ fn kalkan_samples() {
         trust_anchors: ca,
         now: None,
         id_attr: None,
+        ..Default::default()
     };
     for name in [
         "RSA256_11c707bd54cbfcccb3815e39c4eb57b1dc7dfea9.xml",

@@ -1,0 +1,85 @@
+//! What replies carry besides signatures: base64 in, PEM out, the certificate object of
+//! `getKeyInfo`, and the short summaries of documents shown to the person.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use qoltanba_keys::SigningKey;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::wire::Failure;
+
+/// Decodes base64 sent by a page (whitespace ignored).
+pub(super) fn b64(data: &str) -> Result<Vec<u8>, Failure> {
+    let clean: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    STANDARD
+        .decode(clean.as_bytes())
+        .map_err(|_| Failure::BadInput("invalid base64 data".into()))
+}
+
+/// Base64 of DER, as commonUtils returns signatures.
+pub(super) fn base64(der: &[u8]) -> String {
+    STANDARD.encode(der)
+}
+
+/// PEM with 64-column lines.
+pub(super) fn pem(label: &str, der: &[u8]) -> String {
+    let b = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
+}
+
+/// The first 200 characters of an XML document, whitespace collapsed.
+pub(super) fn summary_of_xml(text: &str) -> String {
+    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut s: String = collapsed.chars().take(200).collect();
+    if collapsed.chars().count() > 200 {
+        s.push('…');
+    }
+    s
+}
+
+/// The size of binary data, and its text when it is short and printable.
+pub(super) fn summary_of_bytes(data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(t) if t.len() <= 200 && !t.chars().any(char::is_control) => {
+            format!("{} bytes: {t}", data.len())
+        }
+        _ => format!("{} bytes", data.len()),
+    }
+}
+
+/// `getKeyInfo`'s object (`NLCommonBundle` `KeyInfo`): dates as epoch-millisecond strings.
+pub(super) fn key_info(key: &dyn SigningKey) -> Value {
+    let d = key.details();
+    let ms = |t: OffsetDateTime| (t.unix_timestamp_nanos() / 1_000_000).to_string();
+    let algorithm = match d.key_algorithm {
+        qoltanba_pki::KeyAlgorithm::Rsa { .. } => "RSA".to_owned(),
+        qoltanba_pki::KeyAlgorithm::Gost2004 => "ECGOST34310".to_owned(),
+        qoltanba_pki::KeyAlgorithm::Gost2015_256 | qoltanba_pki::KeyAlgorithm::Gost2015_512 => {
+            "ECGOST3410-2015".to_owned()
+        }
+        ref other => other.label(),
+    };
+    json!({
+        "alias": key.alias(),
+        "keyId": d.subject_key_id.clone().unwrap_or_default(),
+        "algorithm": algorithm,
+        "subjectCn": d.subject_cn.clone().unwrap_or_default(),
+        "subjectDn": d.subject_dn_compact,
+        "issuerCn": d.issuer_cn.clone().unwrap_or_default(),
+        "issuerDn": d.issuer_dn_compact,
+        "serialNumber": d.serial.to_lowercase(),
+        "certNotAfter": ms(d.not_after),
+        "certNotBefore": ms(d.not_before),
+        "authorityKeyIdentifier": d.authority_key_id.clone().unwrap_or_default(),
+        "pem": pem("CERTIFICATE", key.certificate_der()),
+    })
+}

@@ -1,0 +1,426 @@
+//! The engine: everything a signing service needs, set up in one place so that `qoltanba
+//! serve` and the desktop app start the same thing with one call each — data and config
+//! directories, NCA trust anchors, the admin policy (parsed once), key files remembered in the
+//! settings file, the token directory, the origin store, the prompt limits around the
+//! prompter, TLS, and the listener.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use qoltanba_keys::{FileMemory, KeyFiles, RememberedFile};
+use qoltanba_pkcs11::TokenDirectory;
+use qoltanba_protocol::{Dispatcher, Journal, Limits, Prompter, RateLimited, Settings};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::origins::{FileOriginStore, PolicyFile};
+use crate::{DEFAULT_MAX_MESSAGE, DEFAULT_PORT, ServerOptions, tls};
+
+/// Where the admin policy is looked for when none is given.
+#[cfg(windows)]
+pub const DEFAULT_POLICY: &str = r"C:\ProgramData\Qoltanba\policy.toml";
+/// Where the admin policy is looked for when none is given.
+#[cfg(not(windows))]
+pub const DEFAULT_POLICY: &str = "/etc/qoltanba/policy.toml";
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// No home directory to keep data in.
+    #[error("HOME is not set; give a data directory")]
+    NoHome,
+    /// The admin policy file is unreadable or invalid.
+    #[error("policy: {0}")]
+    Policy(String),
+    /// A trust anchor file is unreadable or holds no certificate.
+    #[error("trust anchor {0}: {1}")]
+    Anchor(PathBuf, String),
+    /// The local TLS certificate could not be made or loaded.
+    #[error("local TLS certificate: {0}")]
+    Tls(String),
+    /// The port is taken.
+    #[error("port {port} is already in use by {holder}")]
+    PortTaken {
+        /// The port.
+        port: u16,
+        /// Who holds it (a process name and pid when known).
+        holder: String,
+    },
+    /// Another I/O failure.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Prompt limits per origin (see [`RateLimited`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PromptLimits {
+    /// Most prompted calls per origin in `window`.
+    pub per_window: usize,
+    /// The window.
+    pub window: Duration,
+}
+
+impl Default for PromptLimits {
+    fn default() -> Self {
+        Self {
+            per_window: 10,
+            window: Duration::from_mins(1),
+        }
+    }
+}
+
+/// What the engine is started with (the options of `qoltanba serve`).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where to listen (`127.0.0.1:13579`).
+    pub listen: SocketAddr,
+    /// Serve `wss://` with the per-install local certificate; `false`: plain `ws://`.
+    pub tls: bool,
+    /// Extra trust anchor files (PEM or DER) besides NCA's pinned CAs in the data dir.
+    pub trust_anchors: Vec<PathBuf>,
+    /// The data directory; `None`: the platform's (`$XDG_DATA_HOME/qoltanba`).
+    pub data_dir: Option<PathBuf>,
+    /// The settings directory; `None`: the data dir when one was given, else the platform's
+    /// (`$XDG_CONFIG_HOME/qoltanba`).
+    pub config_dir: Option<PathBuf>,
+    /// The admin policy file; `None`: [`DEFAULT_POLICY`] when present.
+    pub policy: Option<PathBuf>,
+    /// Largest WebSocket message.
+    pub max_message: usize,
+    /// Prompt limits around the prompter; `None`: none (a prompter that asks nobody).
+    pub prompt_limits: Option<PromptLimits>,
+    /// Longest a request may take, prompts included, before the page gets a time-out error.
+    pub request_timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            tls: true,
+            trust_anchors: Vec::new(),
+            data_dir: None,
+            config_dir: None,
+            policy: None,
+            max_message: DEFAULT_MAX_MESSAGE,
+            prompt_limits: Some(PromptLimits::default()),
+            request_timeout: Duration::from_mins(10),
+        }
+    }
+}
+
+fn home() -> Result<PathBuf, EngineError> {
+    std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .ok_or(EngineError::NoHome)
+}
+
+fn xdg(var: &str, fallback: &str) -> Result<PathBuf, EngineError> {
+    if let Some(x) = std::env::var_os(var).filter(|x| !x.is_empty()) {
+        return Ok(PathBuf::from(x).join("qoltanba"));
+    }
+    Ok(home()?.join(fallback).join("qoltanba"))
+}
+
+/// The data directory: `given`, else `$XDG_DATA_HOME/qoltanba`, else
+/// `~/.local/share/qoltanba`.
+pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, EngineError> {
+    match given {
+        Some(d) => Ok(d.to_owned()),
+        None => xdg("XDG_DATA_HOME", ".local/share"),
+    }
+}
+
+/// The settings directory: `given`, else the data dir when one was given (one self-contained
+/// directory), else `$XDG_CONFIG_HOME/qoltanba`, else `~/.config/qoltanba`.
+pub fn config_dir(given: Option<&Path>, data_given: Option<&Path>) -> Result<PathBuf, EngineError> {
+    match (given, data_given) {
+        (Some(c), _) | (None, Some(c)) => Ok(c.to_owned()),
+        (None, None) => xdg("XDG_CONFIG_HOME", ".config"),
+    }
+}
+
+/// Reads the admin policy (`path`, else [`DEFAULT_POLICY`] when present, else none).
+pub fn load_policy(path: Option<&Path>) -> Result<PolicyFile, EngineError> {
+    let default = Path::new(DEFAULT_POLICY);
+    let path = match path {
+        Some(p) => p,
+        None if default.is_file() => default,
+        None => return Ok(PolicyFile::default()),
+    };
+    PolicyFile::load(path).map_err(EngineError::Policy)
+}
+
+/// Trust anchors: NCA's pinned CAs kept in `<data_dir>/anchors` (anything else there is
+/// ignored), plus the given files (all their certificates).
+pub fn trust_anchors(data: &Path, extra: &[PathBuf]) -> Result<Vec<Vec<u8>>, EngineError> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(data.join("anchors")) {
+        for e in entries.flatten() {
+            if let Ok(bytes) = std::fs::read(e.path()) {
+                for der in qoltanba_sign::input::decode_certificates(&bytes).unwrap_or_default() {
+                    if qoltanba_pki::anchors::pinned(&der).is_some() {
+                        out.push(der);
+                    }
+                }
+            }
+        }
+    }
+    for p in extra {
+        let bytes = std::fs::read(p).map_err(|e| EngineError::Anchor(p.clone(), e.to_string()))?;
+        out.extend(
+            qoltanba_sign::input::decode_certificates(&bytes)
+                .map_err(|e| EngineError::Anchor(p.clone(), e.to_string()))?,
+        );
+    }
+    Ok(out)
+}
+
+/// Remembered key files: their paths in `settings.toml` (`key_files`, the list a person can
+/// read and edit), their public certificates in `<data_dir>/key-files.json` (a cache, so that
+/// names can be shown before a password is typed). Never a password.
+#[derive(Debug)]
+pub struct SettingsFileMemory {
+    settings: PathBuf,
+    cache: PathBuf,
+}
+
+impl SettingsFileMemory {
+    /// Over `<config_dir>/settings.toml` and `<data_dir>/key-files.json`.
+    pub fn new(config_dir: &Path, data_dir: &Path) -> Self {
+        Self {
+            settings: config_dir.join("settings.toml"),
+            cache: data_dir.join("key-files.json"),
+        }
+    }
+
+    fn table(&self) -> toml::Table {
+        std::fs::read_to_string(&self.settings)
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedCert {
+    path: PathBuf,
+    /// DER, hex.
+    certificate: String,
+}
+
+impl FileMemory for SettingsFileMemory {
+    fn load(&self) -> Vec<RememberedFile> {
+        let cache: Vec<CachedCert> = std::fs::read(&self.cache)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let paths = self
+            .table()
+            .get("key_files")
+            .and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(toml::Value::as_str)
+                    .map(PathBuf::from)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        paths
+            .into_iter()
+            .map(|path| {
+                let certificate = cache
+                    .iter()
+                    .find(|c| c.path == path)
+                    .and_then(|c| hex::decode(&c.certificate).ok());
+                RememberedFile { path, certificate }
+            })
+            .collect()
+    }
+
+    fn save(&self, files: &[RememberedFile]) {
+        let mut table = self.table();
+        table.insert(
+            "key_files".into(),
+            toml::Value::Array(
+                files
+                    .iter()
+                    .map(|f| toml::Value::String(f.path.display().to_string()))
+                    .collect(),
+            ),
+        );
+        let cache: Vec<CachedCert> = files
+            .iter()
+            .filter_map(|f| {
+                f.certificate.as_ref().map(|c| CachedCert {
+                    path: f.path.clone(),
+                    certificate: hex::encode(c),
+                })
+            })
+            .collect();
+        // Best effort: a list that cannot be saved is only forgotten at exit.
+        let _ = write_atomically(
+            &self.settings,
+            toml::to_string(&table).unwrap_or_default().as_bytes(),
+        );
+        let _ = write_atomically(
+            &self.cache,
+            &serde_json::to_vec_pretty(&cache).unwrap_or_default(),
+        );
+    }
+}
+
+/// Writes through a temporary file in the same directory, then renames it over `path`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The token directory as the protocol's `getActiveTokens` port.
+struct TokensPort(Arc<TokenDirectory>);
+
+impl qoltanba_protocol::TokenStorages for TokensPort {
+    fn active_storages(&self) -> Vec<String> {
+        self.0.active_storages()
+    }
+}
+
+/// The local log: failures' detail goes to standard error, never to the page.
+struct StderrJournal;
+
+impl Journal for StderrJournal {
+    fn failed(&self, ctx: &qoltanba_protocol::CallContext, method: &str, detail: &str) {
+        eprintln!("qoltanba: {} {method}: {detail}", ctx.origin);
+    }
+}
+
+/// A started engine, ready to bind and serve.
+pub struct Engine {
+    /// The protocol, with its prompter and key providers.
+    pub dispatcher: Arc<Dispatcher>,
+    /// Server limits and TLS.
+    pub options: ServerOptions,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The data directory in use.
+    pub data_dir: PathBuf,
+    /// The settings directory in use.
+    pub config_dir: PathBuf,
+    /// The admin policy in force (parsed once).
+    pub policy: PolicyFile,
+    /// Remembered key files.
+    pub key_files: Arc<KeyFiles>,
+    /// PKCS#11 tokens.
+    pub tokens: Arc<TokenDirectory>,
+    /// Things the person or admin should know (no trust anchors, a new TLS certificate).
+    pub notices: Vec<String>,
+}
+
+impl Engine {
+    /// Sets everything up around `prompter`. Nothing listens yet ([`Engine::bind`]).
+    pub fn build(config: &EngineConfig, prompter: Arc<dyn Prompter>) -> Result<Self, EngineError> {
+        let data = data_dir(config.data_dir.as_deref())?;
+        let conf = config_dir(config.config_dir.as_deref(), config.data_dir.as_deref())?;
+        let mut notices = Vec::new();
+        let anchors = trust_anchors(&data, &config.trust_anchors)?;
+        if anchors.is_empty() {
+            notices.push(
+                "no trust anchors: certificate chains are not checked before signing \
+                 (run `qoltanba trust update` or give --trust-anchor)"
+                    .to_owned(),
+            );
+        }
+        let policy = load_policy(config.policy.as_deref())?;
+        let tokens = Arc::new(TokenDirectory::new(qoltanba_pkcs11::discover(
+            &policy.tokens,
+        )));
+        let key_files = Arc::new(KeyFiles::new(Arc::new(SettingsFileMemory::new(
+            &conf, &data,
+        ))));
+        let prompter: Arc<dyn Prompter> = match config.prompt_limits {
+            Some(l) => Arc::new(RateLimited::new(prompter, l.per_window, l.window)),
+            None => prompter,
+        };
+        let store = Arc::new(FileOriginStore::open(&data));
+        let dispatcher = Dispatcher::new(
+            prompter,
+            store,
+            Settings {
+                trust_anchors: anchors,
+                origins: policy.origin_policy(),
+                limits: Limits::default(),
+            },
+        )
+        .with_key_files(key_files.clone())
+        .with_provider(tokens.clone())
+        .with_tokens(Arc::new(TokensPort(tokens.clone())))
+        .with_journal(Arc::new(StderrJournal));
+        let mut options = ServerOptions {
+            max_message: config.max_message,
+            request_timeout: config.request_timeout,
+            ..ServerOptions::default()
+        };
+        if config.tls {
+            let (tls_config, renewed) =
+                tls::ensure(&data).map_err(|e| EngineError::Tls(e.to_string()))?;
+            if renewed {
+                notices.push(format!(
+                    "made a new local TLS certificate; trust its CA with `qoltanba trust install` ({})",
+                    tls::TlsPaths::in_dir(&data).ca.display()
+                ));
+            }
+            options.tls = Some(tls_config);
+        }
+        Ok(Self {
+            dispatcher: Arc::new(dispatcher),
+            options,
+            listen: config.listen,
+            data_dir: data,
+            config_dir: conf,
+            policy,
+            key_files,
+            tokens,
+            notices,
+        })
+    }
+
+    /// Binds the listener; a taken port names the process holding it.
+    pub async fn bind(&self) -> Result<TcpListener, EngineError> {
+        match TcpListener::bind(self.listen).await {
+            Ok(l) => Ok(l),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(EngineError::PortTaken {
+                port: self.listen.port(),
+                holder: crate::port::holder(self.listen.port())
+                    .unwrap_or_else(|| "another program".into()),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `ws` or `wss`.
+    pub fn scheme(&self) -> &'static str {
+        if self.options.tls.is_some() {
+            "wss"
+        } else {
+            "ws"
+        }
+    }
+
+    /// Serves on `listener` until `shutdown` turns true.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: watch::Receiver<bool>,
+    ) -> std::io::Result<()> {
+        crate::serve(listener, self.dispatcher, self.options, shutdown).await
+    }
+}
