@@ -25,8 +25,15 @@ use crate::{KeyError, Secret, SoftwareKey};
 
 /// Files larger than this are not key containers (NCA files are ~3-7 KiB).
 pub const MAX_FILE_SIZE: usize = 1 << 20;
-/// Iteration counts above this are refused (a crafted file must not hang the reader).
-pub const MAX_ITERATIONS: u32 = 10_000_000;
+/// Most iterations one KDF (the MAC's, PKCS#12 PBE, PBKDF2) may ask for. NCA writes 1024,
+/// OpenSSL 2048; the largest seen in the wild is ~600 000 (PBKDF2 as OWASP advises).
+pub const MAX_ITERATIONS: u32 = 1_000_000;
+/// Most iterations all the KDFs of one file may ask for together, MAC included: a crafted file
+/// costs at most about a second of CPU before it is refused.
+pub const MAX_TOTAL_ITERATIONS: u64 = 2_000_000;
+/// The same for a file without a MAC: nothing vouches for its parameters before they run, and
+/// the tools that write such files (`openssl pkcs12 -nomac`) use 2048.
+pub const MAX_TOTAL_ITERATIONS_NO_MAC: u64 = 200_000;
 
 mod oids {
     pub(super) const DATA: &str = "1.2.840.113549.1.7.1";
@@ -93,9 +100,14 @@ pub fn open(input: &[u8], password: &Secret) -> Result<Pkcs12Contents, KeyError>
     let auth_safe_octets = octet_string(content)?;
 
     let password_bmp = bmp_password(password)?;
+    let budget = Budget(std::cell::Cell::new(if mac_data.is_some() {
+        MAX_TOTAL_ITERATIONS
+    } else {
+        MAX_TOTAL_ITERATIONS_NO_MAC
+    }));
     let mac_checked = match mac_data {
         Some(m) => {
-            verify_mac(m, auth_safe_octets, &password_bmp)?;
+            verify_mac(m, auth_safe_octets, &password_bmp, &budget)?;
             true
         }
         None => false,
@@ -104,6 +116,7 @@ pub fn open(input: &[u8], password: &Secret) -> Result<Pkcs12Contents, KeyError>
         password,
         password_bmp: &password_bmp,
         mac_checked,
+        budget: &budget,
     };
 
     let auth_safe_der = Zeroizing::new(ber::to_der(auth_safe_octets)?);
@@ -149,6 +162,24 @@ struct Ctx<'a> {
     password: &'a Secret,
     password_bmp: &'a [u8],
     mac_checked: bool,
+    budget: &'a Budget,
+}
+
+/// KDF iterations this file may still spend.
+struct Budget(std::cell::Cell<u64>);
+
+impl Budget {
+    fn spend(&self, iterations: u32) -> Result<(), KeyError> {
+        check_iterations(iterations)?;
+        let left = self.0.get();
+        if u64::from(iterations) > left {
+            return Err(KeyError::Unsupported(
+                "more KDF iterations in one file than a key file needs".into(),
+            ));
+        }
+        self.0.set(left - u64::from(iterations));
+        Ok(())
+    }
 }
 
 /// A private key found in a bag, before it is paired with its certificate.
@@ -200,14 +231,20 @@ fn integer_u32(tlv: &Tlv<'_>) -> Result<u32, KeyError> {
 }
 
 /// MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
-fn verify_mac(mac_data: &Tlv<'_>, content: &[u8], password_bmp: &[u8]) -> Result<(), KeyError> {
+fn verify_mac(
+    mac_data: &Tlv<'_>,
+    content: &[u8],
+    password_bmp: &[u8],
+    budget: &Budget,
+) -> Result<(), KeyError> {
     let parts = mac_data.children()?;
     let (digest_info, salt, iterations) = match parts.as_slice() {
         [d, s] => (d, s, 1),
         [d, s, i] => (d, s, integer_u32(i)?),
         _ => return Err(KeyError::Corrupt("bad MacData".into())),
     };
-    check_iterations(iterations)?;
+    // Counted once; the empty-password retry below may run it a second time.
+    budget.spend(iterations)?;
     let salt = octet_string(*salt)?;
     let (alg, expected) = match digest_info.children()?.as_slice() {
         [alg, d] => (alg.children()?, octet_string(*d)?),
@@ -317,12 +354,24 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
     if oid == oids::PBES2 {
         let scheme = pkcs5::EncryptionScheme::from_der(alg.raw)
             .map_err(|e| KeyError::Unsupported(format!("PBES2 parameters: {e}")))?;
+        // The KDF's cost is counted before it runs.
+        if let pkcs5::EncryptionScheme::Pbes2(p) = &scheme {
+            match &p.kdf {
+                pkcs5::pbes2::Kdf::Pbkdf2(k) => ctx.budget.spend(k.iteration_count)?,
+                _ => {
+                    return Err(KeyError::Unsupported(
+                        "key files protected with a KDF other than PBKDF2".into(),
+                    ));
+                }
+            }
+        }
         // PBES2 takes the password as UTF-8 bytes (as OpenSSL does for PKCS#12).
         return scheme
             .decrypt(ctx.password.expose().as_bytes(), data)
             .map(Zeroizing::new)
             .map_err(|e| match e {
-                pkcs5::Error::DecryptFailed => bad_padding(),
+                // pkcs5 reports bad padding as either.
+                pkcs5::Error::DecryptFailed | pkcs5::Error::EncryptFailed => bad_padding(),
                 other => KeyError::Unsupported(format!("PBES2: {other}")),
             });
     }
@@ -334,7 +383,7 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
         [s, i] => (octet_string(*s)?, integer_u32(i)?),
         _ => return Err(KeyError::Corrupt("bad PBE parameters".into())),
     };
-    check_iterations(iterations)?;
+    ctx.budget.spend(iterations)?;
     let derive = |kind, len| {
         Zeroizing::new(pkcs12::kdf::derive_key::<sha1::Sha1>(
             ctx.password_bmp,

@@ -18,7 +18,6 @@
 //! over the bytes the signer produced.
 
 use thiserror::Error;
-use zeroize::{Zeroize, Zeroizing};
 
 /// Nesting deeper than this is refused (no real structure comes near; stops stack exhaustion).
 pub const MAX_DEPTH: usize = 64;
@@ -179,13 +178,18 @@ pub fn write_len(out: &mut Vec<u8>, len: usize) {
 }
 
 /// Normalises one BER value (the whole input) to DER as described in the module docs.
+///
+/// The output's size is measured first and allocated once, exactly, then written in place: no
+/// scratch copies per level (key material would be left behind in freed buffers, and a deeply
+/// nested input would cost its size once per level), nothing larger than what comes out.
 pub fn to_der(input: &[u8]) -> Result<Vec<u8>, BerError> {
-    // Sized up front so that no reallocation leaves a stray copy of key material behind.
-    let mut out = Vec::with_capacity(input.len() + 1024);
-    let end = normalise(input, 0, &mut out, 0)?;
+    let (end, total) = measure_total(input, 0, 0)?;
     if end != input.len() {
         return Err(BerError::TrailingData(end));
     }
+    let mut out = Vec::with_capacity(total);
+    write(input, 0, &mut out, 0)?;
+    debug_assert_eq!(out.len(), total);
     Ok(out)
 }
 
@@ -195,8 +199,83 @@ pub fn is_definite(input: &[u8]) -> bool {
     to_der(input).is_ok_and(|d| d == input)
 }
 
-/// Normalises the value at `pos`, appending it to `out`; returns the offset after it.
-fn normalise(input: &[u8], pos: usize, out: &mut Vec<u8>, depth: usize) -> Result<usize, BerError> {
+/// Octets of a DER length field for `len`.
+fn len_len(len: usize) -> usize {
+    if len < 0x80 {
+        1
+    } else {
+        1 + (usize::BITS - len.leading_zeros()).div_ceil(8) as usize
+    }
+}
+
+/// Calls `f` on each child of the constructed value with header `h` (definite or indefinite
+/// length); returns the offset after the value.
+fn each_child(
+    input: &[u8],
+    h: &Header,
+    mut f: impl FnMut(usize) -> Result<usize, BerError>,
+) -> Result<usize, BerError> {
+    let mut p = h.body;
+    let limit = h.len.map(|l| h.body + l);
+    loop {
+        match limit {
+            Some(end) if p == end => return Ok(p),
+            Some(end) if p > end => return Err(BerError::Malformed(p)),
+            None if input.get(p..p + 2) == Some(&[0, 0]) => return Ok(p + 2),
+            _ => {}
+        }
+        if p >= input.len() {
+            return Err(BerError::Truncated(p));
+        }
+        p = f(p)?;
+    }
+}
+
+/// The DER content length of the value at `pos`, and the offset after it.
+fn measure(input: &[u8], pos: usize, depth: usize) -> Result<(usize, usize), BerError> {
+    if depth > MAX_DEPTH {
+        return Err(BerError::TooDeep);
+    }
+    let h = read_header(input, pos)?;
+    if !h.constructed {
+        let len = h.len.ok_or(BerError::Malformed(pos))?;
+        return Ok((h.body + len, len));
+    }
+    let octets = input[h.tag_start..h.tag_end] == [0x24];
+    let mut content = 0usize;
+    let end = each_child(input, &h, |p| {
+        if octets {
+            // Segments of a constructed OCTET STRING: their contents are joined.
+            let ch = read_header(input, p)?;
+            if !matches!(input[ch.tag_start..ch.tag_end], [0x04 | 0x24]) {
+                return Err(BerError::Malformed(p));
+            }
+            let (end, c) = measure(input, p, depth + 1)?;
+            content += c;
+            Ok(end)
+        } else {
+            let (end, total) = measure_total(input, p, depth + 1)?;
+            content += total;
+            Ok(end)
+        }
+    })?;
+    Ok((end, content))
+}
+
+/// The whole DER size (identifier, length, content) of the value at `pos`, and its end.
+fn measure_total(input: &[u8], pos: usize, depth: usize) -> Result<(usize, usize), BerError> {
+    let (end, content) = measure(input, pos, depth)?;
+    let h = read_header(input, pos)?;
+    let tag_len = if h.constructed && input[h.tag_start..h.tag_end] == [0x24] {
+        1
+    } else {
+        h.tag_end - h.tag_start
+    };
+    Ok((end, tag_len + len_len(content) + content))
+}
+
+/// Writes the DER form of the value at `pos` into `out`; returns the offset after it.
+fn write(input: &[u8], pos: usize, out: &mut Vec<u8>, depth: usize) -> Result<usize, BerError> {
     if depth > MAX_DEPTH {
         return Err(BerError::TooDeep);
     }
@@ -209,40 +288,35 @@ fn normalise(input: &[u8], pos: usize, out: &mut Vec<u8>, depth: usize) -> Resul
         out.extend_from_slice(&input[h.body..h.body + len]);
         return Ok(h.body + len);
     }
-    // Constructed: normalise the children into a scratch buffer, then write the header.
-    let mut inner = Vec::with_capacity(h.len.unwrap_or(input.len() - h.body) + 1024);
-    let mut p = h.body;
-    let limit = h.len.map(|l| h.body + l);
-    loop {
-        match limit {
-            Some(end) if p == end => break,
-            Some(end) if p > end => return Err(BerError::Malformed(p)),
-            None if input.get(p..p + 2) == Some(&[0, 0]) => {
-                p += 2;
-                break;
-            }
-            _ => {}
-        }
-        if p >= input.len() {
-            return Err(BerError::Truncated(p));
-        }
-        p = normalise(input, p, &mut inner, depth + 1)?;
-    }
+    let (_, content) = measure(input, pos, depth)?;
     if tag == [0x24] {
-        // Constructed OCTET STRING: join the (already primitive) segments.
-        let joined = join_segments(&inner)?;
         out.push(0x04);
-        write_len(out, joined.len());
-        out.extend_from_slice(&joined);
-        Zeroizing::new(joined);
+        write_len(out, content);
+        write_octets(input, pos, out, depth)
     } else {
         out.extend_from_slice(tag);
-        write_len(out, inner.len());
-        out.extend_from_slice(&inner);
+        write_len(out, content);
+        each_child(input, &h, |p| write(input, p, out, depth + 1))
     }
-    // The input may be decrypted key material: leave no copy in freed scratch memory.
-    inner.zeroize();
-    Ok(p)
+}
+
+/// Appends the content octets of an OCTET STRING (segments joined); returns its end.
+fn write_octets(
+    input: &[u8],
+    pos: usize,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<usize, BerError> {
+    if depth > MAX_DEPTH {
+        return Err(BerError::TooDeep);
+    }
+    let h = read_header(input, pos)?;
+    if !h.constructed {
+        let len = h.len.ok_or(BerError::Malformed(pos))?;
+        out.extend_from_slice(&input[h.body..h.body + len]);
+        return Ok(h.body + len);
+    }
+    each_child(input, &h, |p| write_octets(input, p, out, depth + 1))
 }
 
 /// Concatenates the contents of a run of DER primitive OCTET STRINGs.

@@ -331,3 +331,38 @@ pub fn write_nca_file(
     std::fs::write(&path, bytes).expect("write p12");
     path
 }
+
+/// A hostile container: no MAC, one encrypted safe whose PBES2 parameters ask for `iterations`
+/// of PBKDF2 (the ciphertext is random). A reader that runs the KDF before checking the count
+/// hangs on 2^31.
+pub fn hostile_pbes2_no_mac(iterations: u32) -> Vec<u8> {
+    let salt = random(16);
+    let iv: [u8; 16] = random(16).try_into().expect("iv");
+    let params = pkcs5::pbes2::Parameters {
+        kdf: pkcs5::pbes2::Kdf::Pbkdf2(pkcs5::pbes2::Pbkdf2Params {
+            salt: &salt,
+            iteration_count: iterations,
+            key_length: None,
+            prf: pkcs5::pbes2::Pbkdf2Prf::HmacWithSha256,
+        }),
+        encryption: pkcs5::pbes2::EncryptionScheme::Aes256Cbc { iv: &iv },
+    };
+    let alg = pkcs5::EncryptionScheme::from(params).to_der().expect("alg");
+    let eci = der(
+        0x30,
+        &[oid("1.2.840.113549.1.7.1"), alg, der(0x80, &random(64))].concat(),
+    );
+    let encrypted_data = der(0x30, &[int(0), eci].concat());
+    let auth_safe = der(
+        0x30,
+        &der(
+            0x30,
+            &[oid("1.2.840.113549.1.7.6"), der(0xa0, &encrypted_data)].concat(),
+        ),
+    );
+    let content_info = der(
+        0x30,
+        &[oid("1.2.840.113549.1.7.1"), der(0xa0, &octets(&auth_safe))].concat(),
+    );
+    der(0x30, &[int(3), content_info].concat())
+}

@@ -7,4 +7,5 @@
 )]
 
 mod generated;
+mod hostile;
 mod nca_files;

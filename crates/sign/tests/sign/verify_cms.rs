@@ -189,3 +189,40 @@ fn mutated_signatures_never_panic() {
         }
     }
 }
+
+/// A CMS with more signers or certificates than any real one is refused before any digest.
+#[test]
+fn cms_verification_work_is_bounded() {
+    use qoltanba_sign::cms::CmsLimits;
+    let key = fixture().key();
+    let der = cms::sign_attached(&key, b"content", &cms::CmsOptions::default()).unwrap();
+    let opts = VerifyOptions {
+        limits: CmsLimits {
+            max_signers: 0,
+            max_certificates: 32,
+        },
+        ..Default::default()
+    };
+    let r = cms::verify(&der, DetachedContent::None, &opts);
+    assert!(
+        matches!(r, Err(qoltanba_sign::SignError::TooMuchWork(ref w)) if w.contains("signers")),
+        "{r:?}"
+    );
+    let opts = VerifyOptions {
+        limits: CmsLimits {
+            max_signers: 16,
+            max_certificates: 0,
+        },
+        ..Default::default()
+    };
+    let r = cms::verify(&der, DetachedContent::None, &opts);
+    assert!(
+        matches!(r, Err(qoltanba_sign::SignError::TooMuchWork(ref w)) if w.contains("certificates")),
+        "{r:?}"
+    );
+    assert!(
+        cms::verify(&der, DetachedContent::None, &VerifyOptions::default())
+            .unwrap()
+            .valid
+    );
+}
