@@ -124,10 +124,7 @@ impl TerminalPrompter {
                     say(w, "");
                     say(
                         w,
-                        &format!(
-                            "The page {} went away; its request is closed (press Enter).",
-                            ctx.origin
-                        ),
+                        &format!("The page {} went away; its request is closed.", ctx.origin),
                     );
                     if let Ok(mut p) = self.pending.lock() {
                         *p = Some(rx);

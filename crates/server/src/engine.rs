@@ -367,6 +367,7 @@ impl Engine {
         let mut options = ServerOptions {
             max_message: config.max_message,
             request_timeout: config.request_timeout,
+            max_pending_bytes: config.max_message.saturating_mul(2),
             ..ServerOptions::default()
         };
         if config.tls {

@@ -289,3 +289,94 @@ fn remembered_origins_can_be_listed_and_revoked() {
         Some(1)
     );
 }
+
+/// The README's own example, `deny = ["http://*"]`, matched nothing before: every plain-http
+/// site is refused before the WebSocket opens and `/status` says denied.
+#[test]
+fn the_readme_policy_denies_every_plain_http_site() {
+    let server = start(&Options {
+        policy: Some("[origins]\nallow = [\"https://*.egov.kz\"]\ndeny = [\"http://*\"]\n"),
+        ..Options::default()
+    });
+    let p = server.port;
+    for origin in [
+        "http://evil.example",
+        "http://localhost:8080",
+        "http://egov.kz",
+    ] {
+        assert!(
+            connect(&server.url, Some(origin)).is_err(),
+            "{origin} opened the socket"
+        );
+        let status = http(
+            p,
+            &format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{p}\r\nOrigin: {origin}\r\n\r\n"),
+        );
+        assert!(status.contains(r#""origin_policy":"denied""#), "{status}");
+    }
+    let mut ws = connect(&server.url, Some("https://idp.egov.kz")).unwrap();
+    assert_eq!(ask(&mut ws, Message::text(TOKENS))["code"], "200");
+}
+
+/// An HTTP request head is bounded before it grows: a line with no end is cut off after
+/// 16 KiB, not buffered whole.
+#[test]
+fn an_endless_request_head_is_cut_off() {
+    let server = start(&Options::default());
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nX-Long: ").unwrap();
+    let chunk = vec![b'a'; 64 * 1024];
+    let mut sent = 0usize;
+    let cut = loop {
+        if s.write_all(&chunk).is_err() {
+            break true;
+        }
+        sent += chunk.len();
+        if sent >= 64 << 20 {
+            break false;
+        }
+    };
+    assert!(cut, "the server read {} MiB of one header line", sent >> 20);
+    // And goes on serving.
+    let mut ws = connect(&server.url, None).unwrap();
+    assert_eq!(ask(&mut ws, Message::text(TOKENS))["code"], "200");
+}
+
+/// A page cannot queue more than twice the message limit: past it, that connection closes.
+#[test]
+fn a_connection_that_queues_too_much_is_closed() {
+    let server = start(&Options {
+        delay_ms: 3000,
+        extra_args: &["--max-message", "200000"],
+        ..Options::default()
+    });
+    let mut ws = connect(&server.url, None).unwrap();
+    let data = "A".repeat(150_000);
+    let sign = format!(
+        r#"{{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":["PKCS12","SIGNATURE","{data}",false]}}"#
+    );
+    let mut closed = false;
+    for _ in 0..6 {
+        if ws.send(Message::text(sign.clone())).is_err() {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        closed = loop {
+            match ws.read() {
+                Ok(Message::Close(f)) => {
+                    assert_eq!(f.map(|f| u16::from(f.code)), Some(1008));
+                    break true;
+                }
+                Ok(_) => {}
+                // A read time-out: nothing was closed.
+                Err(_) => break false,
+            }
+        };
+    }
+    assert!(closed);
+    let mut other = connect(&server.url, None).unwrap();
+    assert_eq!(ask(&mut other, Message::text(TOKENS))["code"], "200");
+}
