@@ -300,7 +300,11 @@ impl<const L: usize> Curve<L> {
         if bool::from(r.ct_eq(&MontyForm::zero(self.fq))) {
             return None;
         }
-        let s = r * MontyForm::new(d, self.fq) + MontyForm::new(k, self.fq) * e;
+        let mut dm = MontyForm::new(d, self.fq);
+        let mut km = MontyForm::new(k, self.fq);
+        let s = r * dm + km * e;
+        dm.zeroize();
+        km.zeroize();
         if bool::from(s.ct_eq(&MontyForm::zero(self.fq))) {
             return None;
         }
@@ -499,15 +503,21 @@ fn sign_once<const L: usize, const W: usize>(
     digest: &[u8],
 ) -> Option<Vec<u8>> {
     // Reduce the (n+8)-byte random number mod q through a wider integer.
-    let wide = le_uint::<W>(random);
+    // Every copy of the nonce and the secret scalar is zeroized before returning.
+    let mut wide = le_uint::<W>(random);
     let q_wide: Uint<W> = c.q.resize();
-    let k_wide = wide.rem(&crypto_bigint::NonZero::new(q_wide).expect("q non-zero"));
-    let k: Uint<L> = k_wide.resize();
+    let mut k_wide = wide.rem(&crypto_bigint::NonZero::new(q_wide).expect("q non-zero"));
+    wide.zeroize();
+    let mut k: Uint<L> = k_wide.resize();
+    k_wide.zeroize();
     if k == Uint::<L>::ZERO {
         return None;
     }
-    let d = le_uint::<L>(d_le);
-    c.sign_with(&d, &k, digest)
+    let mut d = le_uint::<L>(d_le);
+    let out = c.sign_with(&d, &k, digest);
+    d.zeroize();
+    k.zeroize();
+    out
 }
 
 #[cfg(test)]
