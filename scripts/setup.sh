@@ -19,7 +19,8 @@ APT_PACKAGES=(
   opensc         # pkcs11-tool: writes keys to the test token, and the benchmark's comparison
   tmux           # a real terminal for the terminal-prompter test
 )
-command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)   # the real ncalayer-js-client runs in Node
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+CARGO_DENY_VERSION=0.20.2   # the real ncalayer-js-client runs in Node
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -40,6 +41,11 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 cd "$(dirname "$0")/.."
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+
+# Cargo tools the test script runs (from crates.io, pinned): the fuzzer driver and the
+# dependency checker.
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz --version 0.13.2
+command -v cargo-deny >/dev/null 2>&1 || cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION"
 
 # npm packages of the end-to-end tests (pinned by package-lock.json).
 if [ ! -f tests/e2e/js-client/node_modules/ncalayer-js-client/package.json ]; then

@@ -9,6 +9,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+echo "== cargo deny (licences, duplicate crates, sources; advisories need the RustSec git database, unreachable here)"
+cargo deny --all-features --locked check licenses bans sources
 echo "== cargo test (with the test-only unattended prompter compiled in for the e2e suite)"
 cargo test --workspace --all-features --locked
 echo "== the normal build has no unattended mode"
@@ -19,3 +21,5 @@ if ./target/release/qoltanba serve --help | grep -qi unattended \
   exit 1
 fi
 echo "release binary: no unattended prompter (ok)"
+echo "== fuzz targets, ${FUZZ_SECONDS:-20}s each (scripts/fuzz.sh)"
+./scripts/fuzz.sh

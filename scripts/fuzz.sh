@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target (fuzz/) for a bounded time each (FUZZ_SECONDS, default 20),
+# seeded from the public vectors in ../shared/kz-pki-vectors and from the tests' own outputs
+# (the protocol transcripts, a fresh test PKI, signatures the CLI makes). Built on the pinned
+# stable toolchain without a sanitizer (`-s none`; coverage instrumentation works on stable);
+# a crash, a leak of time past -timeout, or a failed assertion fails the run and leaves the
+# input in fuzz/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS="${FUZZ_SECONDS:-20}"
+TARGETS=(frame pkcs12 ber cms_verify xml_verify)
+corpus=fuzz/corpus
+seeds=target/fuzz-seeds
+rm -rf "$seeds"
+mkdir -p "$seeds"
+for t in "${TARGETS[@]}"; do mkdir -p "$corpus/$t"; done
+
+# The tests' own outputs: a test PKI in NCA's layout, and signatures made with it.
+cargo run -q --locked -p qoltanba-testkit --bin mkpki -- "$seeds/pki" >/dev/null
+cargo build -q --locked -p qoltanba
+key=$(ls "$seeds"/pki/individual/RSA256_*.p12 | head -n1)
+printf '11\n' >"$seeds/content.txt"
+printf '<form xmlns:b="urn:b"><b:iin>123456789011</b:iin><!--c--><t>Сәлем</t></form>' >"$seeds/form.xml"
+QOLTANBA_SEED_PW=Qwerty12 ./target/debug/qoltanba sign cms --key "$key" --password-env QOLTANBA_SEED_PW \
+  "$seeds/content.txt" -o "$seeds/detached.cms"
+QOLTANBA_SEED_PW=Qwerty12 ./target/debug/qoltanba sign cms --key "$key" --password-env QOLTANBA_SEED_PW \
+  --attached "$seeds/content.txt" -o "$seeds/attached.cms"
+QOLTANBA_SEED_PW=Qwerty12 ./target/debug/qoltanba sign xml --key "$key" --password-env QOLTANBA_SEED_PW \
+  "$seeds/form.xml" -o "$seeds/signed.xml"
+cp "$seeds"/pki/*.p12 "$seeds"/pki/*/*.p12 "$corpus/pkcs12/"
+cp "$seeds"/pki/*/*.p12 "$seeds"/pki/*.cer "$seeds"/*.cms "$corpus/ber/"
+cp "$seeds"/*.cms "$corpus/cms_verify/"
+cp "$seeds/signed.xml" "$corpus/xml_verify/"
+# Every request of the protocol transcripts.
+python3 - "$corpus/frame" tests/transcripts <<'PY'
+import json, pathlib, sys
+out, root = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+for i, f in enumerate(sorted(root.rglob("*.json"))):
+    (out / f"transcript-{i}").write_text(json.loads(f.read_text())["request"])
+PY
+
+# The public vectors (NCA's own files), when they are beside the repository.
+vectors=../shared/kz-pki-vectors
+if [ -d "$vectors" ]; then
+  cp "$vectors"/p12-test/*.p12 "$corpus/pkcs12/"
+  cp "$vectors"/p12-test/*.p12 "$vectors"/ocsp-tsp-crl/* "$vectors"/leaf-test/* "$corpus/ber/"
+  cp "$vectors"/signed/*.cms "$vectors"/signed/*.b64 "$vectors"/ocsp-tsp-crl/tsp_token.bin "$corpus/cms_verify/"
+  cp "$vectors"/signed/*.xml "$corpus/xml_verify/"
+fi
+
+echo "fuzz: building ${#TARGETS[@]} targets"
+cargo fuzz build -s none -O
+rm -rf fuzz/artifacts
+for t in "${TARGETS[@]}"; do
+  echo "fuzz: $t for ${SECS}s ($(ls "$corpus/$t" | wc -l) inputs in its corpus)"
+  log="target/fuzz-$t.log"
+  if ! cargo fuzz run -s none -O "$t" "$corpus/$t" -- \
+      -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
+      -print_final_stats=1 >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "FAIL: fuzz target $t (input kept in fuzz/artifacts/$t/)" >&2
+    exit 1
+  fi
+  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$log" | tr '\n' ' '
+  echo
+done
+echo "fuzz: no crash in ${#TARGETS[@]} targets"
