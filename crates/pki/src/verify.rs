@@ -18,6 +18,9 @@ pub enum SigCheckError {
     /// The public key could not be read.
     #[error("the public key is malformed")]
     BadKey,
+    /// The signed structure could not be read.
+    #[error("malformed: {0}")]
+    Malformed(String),
 }
 
 /// Digest algorithms by OID, as CMS names them.
