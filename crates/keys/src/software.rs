@@ -114,17 +114,27 @@ fn gost_key(
 /// Compares the key's public modulus/exponent with the certificate's SPKI.
 fn rsa_matches_certificate(kp: &KeyPair, cert: &[u8]) -> bool {
     use aws_lc_rs::signature::KeyPair as _;
-    use x509_parser::prelude::{FromDer, X509Certificate};
-    let Ok((_, c)) = X509Certificate::from_der(cert) else {
+    use der::Decode;
+    let Ok(c) = x509_cert::Certificate::from_der(cert) else {
         return false;
     };
-    let Ok(x509_parser::public_key::PublicKey::RSA(rsa_pub)) = c.public_key().parsed() else {
+    // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+    let Some(key_bits) = c
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .as_bytes()
+    else {
+        return false;
+    };
+    let parts = qoltanba_pki::ber::Tlv::parse_exact(key_bits).and_then(|t| t.children());
+    let Ok([n, e]) = parts.as_deref() else {
         return false;
     };
     let public: &rsa::PublicKey = kp.public_key();
     let trim = |b: &[u8]| -> Vec<u8> { b.iter().copied().skip_while(|x| *x == 0).collect() };
-    trim(public.modulus().big_endian_without_leading_zero()) == trim(rsa_pub.modulus)
-        && trim(public.exponent().big_endian_without_leading_zero()) == trim(rsa_pub.exponent)
+    trim(public.modulus().big_endian_without_leading_zero()) == trim(n.value)
+        && trim(public.exponent().big_endian_without_leading_zero()) == trim(e.value)
 }
 
 impl SigningKey for SoftwareKey {

@@ -1,11 +1,20 @@
 //! [`CertificateDetails`]: what portals and the prompt window show about a certificate, read
-//! with `x509-parser` according to the NCA layout (KZ-PKI.md §1-§2).
+//! with `x509-cert` (the one X.509 stack of the product) according to the NCA layout
+//! (KZ-PKI.md §1-§2). Names print as x509-parser printed them before (RDNs in encoded order,
+//! `", "`-joined, its short names), so nothing shown to a person changed.
 
+use der::asn1::BmpString;
+use der::{Decode, Encode, Tag, Tagged};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate, X509Name};
-use x509_parser::public_key::PublicKey;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, ExtendedKeyUsage, KeyUsage,
+    KeyUsages, SubjectAltName, SubjectKeyIdentifier,
+};
+use x509_cert::name::Name;
 
 use crate::oid;
 use crate::role::Role;
@@ -191,10 +200,34 @@ pub struct CertificateDetails {
     pub sha256_fingerprint: String,
 }
 
-fn attr(name: &X509Name<'_>, wanted: &str) -> Option<String> {
-    name.iter_attributes()
-        .find(|a| a.attr_type().to_id_string() == wanted)
-        .and_then(|a| a.as_str().ok())
+/// The text of a directory string (UTF8String, PrintableString, IA5String, BMPString,
+/// TeletexString read as Latin-1), `None` for anything else.
+fn directory_string(v: &x509_cert::attr::AttributeValue) -> Option<String> {
+    let bytes = v.value();
+    match v.tag() {
+        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::VisibleString => {
+            std::str::from_utf8(bytes).ok().map(str::to_owned)
+        }
+        Tag::BmpString => BmpString::from_der(&v.to_der().ok()?)
+            .ok()
+            .map(|b| b.to_string()),
+        Tag::TeletexString => Some(bytes.iter().map(|b| char::from(*b)).collect()),
+        _ => None,
+    }
+}
+
+/// Every attribute of a name in encoded order: (dotted OID, value).
+fn attributes(name: &Name) -> impl Iterator<Item = (String, &x509_cert::attr::AttributeValue)> {
+    name.0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .map(|a| (a.oid.to_string(), &a.value))
+}
+
+fn attr(name: &Name, wanted: &str) -> Option<String> {
+    attributes(name)
+        .find(|(o, _)| o == wanted)
+        .and_then(|(_, v)| directory_string(v))
         .map(|s| s.trim().to_owned())
 }
 
@@ -203,23 +236,77 @@ fn strip_prefix_digits(value: &str, prefix: &str) -> Option<String> {
     (!rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())).then(|| rest.to_owned())
 }
 
-fn to_datetime(t: x509_parser::time::ASN1Time) -> OffsetDateTime {
-    t.to_datetime()
+fn to_datetime(t: x509_cert::time::Time) -> OffsetDateTime {
+    let secs = i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `C=KZ, CN=…, serialNumber=…`: RDNs in encoded order, multi-valued ones joined by `+`.
+fn display_dn(name: &Name) -> String {
+    name.0
+        .iter()
+        .map(|rdn| {
+            rdn.0
+                .iter()
+                .map(|a| {
+                    let o = a.oid.to_string();
+                    let key = match o.as_str() {
+                        oid::CN => "CN",
+                        oid::SURNAME => "surname",
+                        oid::SERIAL_NUMBER => "serialNumber",
+                        oid::COUNTRY => "C",
+                        oid::LOCALITY => "L",
+                        oid::STATE => "ST",
+                        oid::ORGANIZATION => "O",
+                        oid::ORG_UNIT => "OU",
+                        oid::GIVEN_NAME => "givenName",
+                        oid::EMAIL => "Email",
+                        "2.5.4.12" => "title",
+                        "2.5.4.15" => "businessCategory",
+                        "0.9.2342.19200300.100.1.25" => "DC",
+                        _ => "",
+                    };
+                    let value = directory_string(&a.value)
+                        .unwrap_or_else(|| format!("#{}", hex::encode(a.value.value())));
+                    if key.is_empty() {
+                        format!("{o}={value}")
+                    } else {
+                        format!("{key}={value}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The modulus size of an RSA public key (RSAPublicKey ::= SEQUENCE { n, e }).
+fn rsa_bits(public_key: &[u8]) -> usize {
+    let Ok((n, _)) = crate::ber::Tlv::parse(public_key)
+        .and_then(|(seq, _)| seq.children())
+        .map(|c| (c.first().map(|n| n.value.to_vec()).unwrap_or_default(), ()))
+    else {
+        return 0;
+    };
+    let n: Vec<u8> = n.into_iter().skip_while(|b| *b == 0).collect();
+    n.first()
+        .map_or(0, |top| (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
 }
 
 impl CertificateDetails {
     /// Reads a DER certificate.
     pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
-        let (rest, cert) =
-            X509Certificate::from_der(der).map_err(|e| CertError::Malformed(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(CertError::TrailingData);
-        }
+        let cert = Certificate::from_der(der).map_err(|e| match e.kind() {
+            der::ErrorKind::TrailingData { .. } => CertError::TrailingData,
+            _ => CertError::Malformed(e.to_string()),
+        })?;
         Ok(Self::from_parsed(&cert, der))
     }
 
-    fn from_parsed(cert: &X509Certificate<'_>, der: &[u8]) -> Self {
-        let subject = cert.subject();
+    fn from_parsed(cert: &Certificate, der: &[u8]) -> Self {
+        let tbs = &cert.tbs_certificate;
+        let subject = &tbs.subject;
         let subject_cn = attr(subject, oid::CN);
         let surname = attr(subject, oid::SURNAME);
         let patronymic = attr(subject, oid::GIVEN_NAME);
@@ -246,10 +333,9 @@ impl CertificateDetails {
         let iin = serial_attr
             .as_deref()
             .and_then(|s| strip_prefix_digits(s, "IIN"));
-        let bin = subject
-            .iter_attributes()
-            .filter(|a| a.attr_type().to_id_string() == oid::ORG_UNIT)
-            .filter_map(|a| a.as_str().ok())
+        let bin = attributes(subject)
+            .filter(|(o, _)| o == oid::ORG_UNIT)
+            .filter_map(|(_, v)| directory_string(v))
             .find_map(|s| strip_prefix_digits(s.trim(), "BIN"))
             .or_else(|| {
                 serial_attr
@@ -257,12 +343,14 @@ impl CertificateDetails {
                     .and_then(|s| strip_prefix_digits(s, "BIN"))
             });
 
-        let spki = cert.public_key();
-        let bits = match spki.parsed() {
-            Ok(PublicKey::RSA(k)) => k.key_size(),
-            _ => 0,
+        let spki = &tbs.subject_public_key_info;
+        let alg_oid = spki.algorithm.oid.to_string();
+        let bits = if alg_oid == oid::RSA {
+            spki.subject_public_key.as_bytes().map_or(0, rsa_bits)
+        } else {
+            0
         };
-        let key_algorithm = KeyAlgorithm::from_oid(&spki.algorithm.algorithm.to_id_string(), bits);
+        let key_algorithm = KeyAlgorithm::from_oid(&alg_oid, bits);
 
         let (key_usage, ku_sign, ku_auth) = key_usage_of(cert);
         let ext_key_usage = ext_key_usage_of(cert);
@@ -294,14 +382,14 @@ impl CertificateDetails {
             country: attr(subject, oid::COUNTRY),
             locality: attr(subject, oid::LOCALITY),
             state: attr(subject, oid::STATE),
-            subject_dn: subject.to_string(),
+            subject_dn: display_dn(subject),
             subject_dn_compact: compact_dn(subject),
-            issuer_dn_compact: compact_dn(cert.issuer()),
-            issuer_cn: attr(cert.issuer(), oid::CN),
-            issuer_dn: cert.issuer().to_string(),
-            serial: hex::encode_upper(cert.raw_serial()),
-            not_before: to_datetime(cert.validity().not_before),
-            not_after: to_datetime(cert.validity().not_after),
+            issuer_dn_compact: compact_dn(&tbs.issuer),
+            issuer_cn: attr(&tbs.issuer, oid::CN),
+            issuer_dn: display_dn(&tbs.issuer),
+            serial: hex::encode_upper(tbs.serial_number.as_bytes()),
+            not_before: to_datetime(tbs.validity.not_before),
+            not_after: to_datetime(tbs.validity.not_after),
             key_algorithm,
             key_kind,
             key_usage,
@@ -311,7 +399,11 @@ impl CertificateDetails {
             policies,
             subject_key_id,
             authority_key_id,
-            is_ca: cert.is_ca(),
+            is_ca: tbs
+                .get::<BasicConstraints>()
+                .ok()
+                .flatten()
+                .is_some_and(|(_, b)| b.ca),
             sha256_fingerprint: hex::encode(Sha256::digest(der)),
             subject_cn,
             surname,
@@ -337,56 +429,50 @@ impl CertificateDetails {
 
 /// keyUsage bit names, and whether they say SIGN (nonRepudiation) or AUTH (keyEncipherment
 /// without nonRepudiation).
-fn key_usage_of(cert: &X509Certificate<'_>) -> (Vec<String>, bool, bool) {
-    let Ok(Some(ku)) = cert.key_usage() else {
+fn key_usage_of(cert: &Certificate) -> (Vec<String>, bool, bool) {
+    let Ok(Some((_, ku))) = cert.tbs_certificate.get::<KeyUsage>() else {
         return (Vec::new(), false, false);
     };
-    let ku = ku.value;
+    let on = |u: KeyUsages| ku.0.contains(u);
     let bits = [
-        (ku.digital_signature(), "digitalSignature"),
-        (ku.non_repudiation(), "nonRepudiation"),
-        (ku.key_encipherment(), "keyEncipherment"),
-        (ku.data_encipherment(), "dataEncipherment"),
-        (ku.key_agreement(), "keyAgreement"),
-        (ku.key_cert_sign(), "keyCertSign"),
-        (ku.crl_sign(), "cRLSign"),
+        (on(KeyUsages::DigitalSignature), "digitalSignature"),
+        (on(KeyUsages::NonRepudiation), "nonRepudiation"),
+        (on(KeyUsages::KeyEncipherment), "keyEncipherment"),
+        (on(KeyUsages::DataEncipherment), "dataEncipherment"),
+        (on(KeyUsages::KeyAgreement), "keyAgreement"),
+        (on(KeyUsages::KeyCertSign), "keyCertSign"),
+        (on(KeyUsages::CRLSign), "cRLSign"),
     ];
     let names = bits
         .iter()
         .filter(|(on, _)| *on)
         .map(|(_, n)| (*n).to_owned())
         .collect();
-    (
-        names,
-        ku.non_repudiation(),
-        ku.key_encipherment() && !ku.non_repudiation(),
-    )
+    let nr = on(KeyUsages::NonRepudiation);
+    (names, nr, on(KeyUsages::KeyEncipherment) && !nr)
 }
 
-/// Every extendedKeyUsage OID, standard ones included, dotted.
-fn ext_key_usage_of(cert: &X509Certificate<'_>) -> Vec<String> {
-    let Ok(Some(eku)) = cert.extended_key_usage() else {
+/// Every extendedKeyUsage OID, standard ones first (in x509-parser's order, as before), dotted.
+fn ext_key_usage_of(cert: &Certificate) -> Vec<String> {
+    let Ok(Some((_, eku))) = cert.tbs_certificate.get::<ExtendedKeyUsage>() else {
         return Vec::new();
     };
-    let e = eku.value;
-    let mut out: Vec<String> = [
-        (e.server_auth, "1.3.6.1.5.5.7.3.1"),
-        (e.client_auth, oid::EKU_CLIENT_AUTH),
-        (e.code_signing, "1.3.6.1.5.5.7.3.3"),
-        (e.email_protection, oid::EKU_EMAIL_PROTECTION),
-        (e.time_stamping, "1.3.6.1.5.5.7.3.8"),
-        (e.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
-        (e.any, "2.5.29.37.0"),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, o)| (*o).to_owned())
-    .collect();
-    out.extend(
-        e.other
-            .iter()
-            .map(x509_parser::der_parser::Oid::to_id_string),
-    );
+    let all: Vec<String> = eku.0.iter().map(ToString::to_string).collect();
+    let standard = [
+        "1.3.6.1.5.5.7.3.1",
+        oid::EKU_CLIENT_AUTH,
+        "1.3.6.1.5.5.7.3.3",
+        oid::EKU_EMAIL_PROTECTION,
+        "1.3.6.1.5.5.7.3.8",
+        "1.3.6.1.5.5.7.3.9",
+        "2.5.29.37.0",
+    ];
+    let mut out: Vec<String> = standard
+        .iter()
+        .filter(|s| all.iter().any(|o| o == *s))
+        .map(|s| (*s).to_owned())
+        .collect();
+    out.extend(all.into_iter().filter(|o| !standard.contains(&o.as_str())));
     out
 }
 
@@ -415,40 +501,42 @@ struct ExtensionInfo {
     san_email: Option<String>,
 }
 
-fn extensions_of(cert: &X509Certificate<'_>) -> ExtensionInfo {
-    let mut info = ExtensionInfo {
-        policies: Vec::new(),
-        ski: None,
-        aki: None,
-        san_email: None,
-    };
-    for ext in cert.extensions() {
-        match ext.parsed_extension() {
-            ParsedExtension::CertificatePolicies(p) => {
-                info.policies
-                    .extend(p.iter().map(|pi| pi.policy_id.to_id_string()));
-            }
-            ParsedExtension::SubjectKeyIdentifier(k) => info.ski = Some(hex::encode(k.0)),
-            ParsedExtension::AuthorityKeyIdentifier(a) => {
-                info.aki = a.key_identifier.as_ref().map(|k| hex::encode(k.0));
-            }
-            ParsedExtension::SubjectAlternativeName(san) => {
-                info.san_email = san.general_names.iter().find_map(|g| match g {
-                    x509_parser::extensions::GeneralName::RFC822Name(m) => Some((*m).to_owned()),
+fn extensions_of(cert: &Certificate) -> ExtensionInfo {
+    let tbs = &cert.tbs_certificate;
+    ExtensionInfo {
+        policies: tbs
+            .get::<CertificatePolicies>()
+            .ok()
+            .flatten()
+            .map(|(_, p)| p.0.iter().map(|pi| pi.policy_identifier.to_string()).collect())
+            .unwrap_or_default(),
+        ski: tbs
+            .get::<SubjectKeyIdentifier>()
+            .ok()
+            .flatten()
+            .map(|(_, k)| hex::encode(k.0.as_bytes())),
+        aki: tbs
+            .get::<AuthorityKeyIdentifier>()
+            .ok()
+            .flatten()
+            .and_then(|(_, a)| a.key_identifier.map(|k| hex::encode(k.as_bytes()))),
+        san_email: tbs
+            .get::<SubjectAltName>()
+            .ok()
+            .flatten()
+            .and_then(|(_, san)| {
+                san.0.into_iter().find_map(|g| match g {
+                    GeneralName::Rfc822Name(m) => Some(m.to_string()),
                     _ => None,
-                });
-            }
-            _ => {}
-        }
+                })
+            }),
     }
-    info
 }
 
 /// `K=V` pairs joined by `,` with BouncyCastle's short names, as Kalkan prints DNs.
-fn compact_dn(name: &X509Name<'_>) -> String {
-    name.iter_attributes()
-        .map(|a| {
-            let oid = a.attr_type().to_id_string();
+fn compact_dn(name: &Name) -> String {
+    attributes(name)
+        .map(|(oid, v)| {
             let key = match oid.as_str() {
                 oid::CN => "CN",
                 oid::SURNAME => "SURNAME",
@@ -465,8 +553,8 @@ fn compact_dn(name: &X509Name<'_>) -> String {
                 "0.9.2342.19200300.100.1.25" => "DC",
                 _ => "",
             };
-            let value = a.as_str().map_or_else(
-                |_| "#".to_owned() + &hex::encode(a.as_slice()),
+            let value = directory_string(v).map_or_else(
+                || "#".to_owned() + &hex::encode(v.value()),
                 |v| {
                     v.replace('\\', "\\\\")
                         .replace(',', "\\,")

@@ -91,11 +91,16 @@ fn needs_renewal(paths: &TlsPaths) -> bool {
     let Some(Ok(leaf)) = CertificateDer::pem_slice_iter(&pem).next() else {
         return true;
     };
-    let Ok((_, cert)) = x509_parser::parse_x509_certificate(&leaf) else {
+    let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(&leaf) else {
         return true;
     };
-    cert.validity().not_after.to_datetime() - OffsetDateTime::now_utc()
-        < Duration::days(RENEW_BEFORE_DAYS)
+    let not_after = cert.tbs_certificate.validity.not_after.to_unix_duration();
+    let Ok(not_after) = OffsetDateTime::from_unix_timestamp(
+        i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX),
+    ) else {
+        return true;
+    };
+    not_after - OffsetDateTime::now_utc() < Duration::days(RENEW_BEFORE_DAYS)
 }
 
 fn generate(paths: &TlsPaths) -> Result<(), TlsError> {
