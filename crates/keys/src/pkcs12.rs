@@ -7,18 +7,29 @@
 //!
 //! Order of work: the MAC is checked over the original content octets of `authSafe` first (a
 //! mismatch is [`KeyError::WrongPassword`]); only then is anything decrypted. Decrypted bytes
-//! live in [`Zeroizing`] buffers.
+//! live in [`Zeroizing`] buffers. Every KDF's iteration count is charged to a per-file budget
+//! before it runs.
+//!
+//! After BER normalisation the structures are read with the `pkcs12` and `cms` crates' types
+//! (`Pfx`, `MacData`, `AuthenticatedSafe`, `SafeBag`, `CertBag`, `EncryptedPrivateKeyInfo`).
+//! Two things are done by hand, because the crates cannot: `EncryptedData`'s
+//! `encryptedContent [0] IMPLICIT OCTET STRING`, which NCA writes constructed (segments) —
+//! the normaliser cannot know that a context tag hides an OCTET STRING, and `cms`'s
+//! `EncryptedContentInfo` only takes the primitive form; and `SafeBag::bag_value`, which
+//! `pkcs12` 0.1.0 decodes with its `[0] EXPLICIT` wrapper still on (its encoder wraps again).
 
 use std::path::Path;
 
 use const_oid::ObjectIdentifier;
 use der::Decode;
-use der::asn1::{BmpString, OctetStringRef};
+use der::Encode;
+use der::asn1::{BmpString, OctetString};
 use digest::core_api::BlockSizeUser;
 use digest::{Digest, FixedOutputReset};
 use hmac::{Mac, SimpleHmac};
 use pkcs12::kdf::Pkcs12KeyType;
 use qoltanba_pki::ber::{self, Tlv};
+use zeroize::Zeroize;
 use zeroize::Zeroizing;
 
 use crate::{KeyError, Secret, SoftwareKey};
@@ -77,35 +88,27 @@ pub fn open_file(path: &Path, password: &Secret) -> Result<Pkcs12Contents, KeyEr
 pub fn open(input: &[u8], password: &Secret) -> Result<Pkcs12Contents, KeyError> {
     classify(input)?;
     let der = Zeroizing::new(ber::to_der(input).map_err(|_| KeyError::NotPkcs12)?);
-    let pfx = Tlv::parse_exact(&der).map_err(|_| KeyError::NotPkcs12)?;
-    let parts = pfx.children().map_err(|_| KeyError::NotPkcs12)?;
-    let (version, auth_safe, mac_data) = match parts.as_slice() {
-        [v, a] => (v, a, None),
-        [v, a, m] => (v, a, Some(m)),
-        _ => return Err(KeyError::NotPkcs12),
-    };
-    if version.tag != 0x02 || version.value != [3] {
-        return Err(if version.tag == 0x02 {
-            KeyError::Unsupported("PFX version".into())
-        } else {
-            KeyError::NotPkcs12
-        });
-    }
-    let (content_type, content) = content_info(auth_safe).map_err(|_| KeyError::NotPkcs12)?;
-    if content_type != oids::DATA {
+    let pfx = ::pkcs12::pfx::Pfx::from_der(&der).map_err(|_| pfx_error(&der))?;
+    if pfx.auth_safe.content_type.to_string() != oids::DATA {
         return Err(KeyError::Unsupported(format!(
-            "public-key protected container ({content_type})"
+            "public-key protected container ({})",
+            pfx.auth_safe.content_type
         )));
     }
-    let auth_safe_octets = octet_string(content)?;
+    let auth_safe_octets = pfx
+        .auth_safe
+        .content
+        .decode_as::<OctetString>()
+        .map_err(|_| KeyError::NotPkcs12)?;
+    let auth_safe_octets = auth_safe_octets.as_bytes();
 
     let password_bmp = bmp_password(password)?;
-    let budget = Budget(std::cell::Cell::new(if mac_data.is_some() {
+    let budget = Budget(std::cell::Cell::new(if pfx.mac_data.is_some() {
         MAX_TOTAL_ITERATIONS
     } else {
         MAX_TOTAL_ITERATIONS_NO_MAC
     }));
-    let mac_checked = match mac_data {
+    let mac_checked = match &pfx.mac_data {
         Some(m) => {
             verify_mac(m, auth_safe_octets, &password_bmp, &budget)?;
             true
@@ -121,16 +124,16 @@ pub fn open(input: &[u8], password: &Secret) -> Result<Pkcs12Contents, KeyError>
 
     let auth_safe_der = Zeroizing::new(ber::to_der(auth_safe_octets)?);
     let mut found = Found::default();
-    for ci in Tlv::parse_exact(&auth_safe_der)?.children()? {
-        let (ct, content) = content_info(&ci)?;
-        match ct.as_str() {
+    for ci in ::pkcs12::authenticated_safe::AuthenticatedSafe::from_der(&auth_safe_der)? {
+        match ci.content_type.to_string().as_str() {
             oids::DATA => {
-                let octets = octet_string(content)?;
-                let safe = Zeroizing::new(ber::to_der(octets)?);
+                let octets = ci.content.decode_as::<OctetString>()?;
+                let safe = Zeroizing::new(ber::to_der(octets.as_bytes())?);
                 read_safe_contents(&ctx, &safe, &mut found, 0)?;
             }
             oids::ENCRYPTED_DATA => {
-                let plain = decrypt_encrypted_data(&ctx, content)?;
+                let encrypted = ci.content.to_der()?;
+                let plain = decrypt_encrypted_data(&ctx, Tlv::parse_exact(&encrypted)?)?;
                 let safe = Zeroizing::new(ber::to_der(&plain)?);
                 read_safe_contents(&ctx, &safe, &mut found, 0)?;
             }
@@ -138,6 +141,19 @@ pub fn open(input: &[u8], password: &Secret) -> Result<Pkcs12Contents, KeyError>
         }
     }
     pair(found)
+}
+
+/// Why a normalised container is not a `Pfx`: a PFX of another version is unsupported,
+/// anything else is not PKCS#12.
+fn pfx_error(der: &[u8]) -> KeyError {
+    let version = Tlv::parse_exact(der)
+        .ok()
+        .and_then(|t| t.children().ok())
+        .and_then(|c| c.first().copied());
+    match version {
+        Some(v) if v.tag == 0x02 && v.value != [3] => KeyError::Unsupported("PFX version".into()),
+        _ => KeyError::NotPkcs12,
+    }
 }
 
 /// Gives the clear errors for inputs that are obviously something else.
@@ -210,50 +226,20 @@ fn oid_of(tlv: &Tlv<'_>) -> Result<String, KeyError> {
     Ok(ObjectIdentifier::from_der(tlv.raw)?.to_string())
 }
 
-/// ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY OPTIONAL }
-fn content_info<'a>(tlv: &Tlv<'a>) -> Result<(String, Tlv<'a>), KeyError> {
-    match tlv.children()?.as_slice() {
-        [ct, c] if c.tag == 0xa0 => Ok((oid_of(ct)?, Tlv::parse_exact(c.value)?)),
-        _ => Err(KeyError::Corrupt("bad ContentInfo".into())),
-    }
-}
-
-fn octet_string(tlv: Tlv<'_>) -> Result<&[u8], KeyError> {
-    if tlv.tag == 0x04 {
-        Ok(tlv.value)
-    } else {
-        Err(KeyError::Corrupt("expected OCTET STRING".into()))
-    }
-}
-
-fn integer_u32(tlv: &Tlv<'_>) -> Result<u32, KeyError> {
-    Ok(u32::from_der(tlv.raw)?)
-}
-
-/// MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
+/// Checks the MAC (`MacData`: an HMAC with a PKCS#12-derived key) over `content`.
 fn verify_mac(
-    mac_data: &Tlv<'_>,
+    mac_data: &::pkcs12::mac_data::MacData,
     content: &[u8],
     password_bmp: &[u8],
     budget: &Budget,
 ) -> Result<(), KeyError> {
-    let parts = mac_data.children()?;
-    let (digest_info, salt, iterations) = match parts.as_slice() {
-        [d, s] => (d, s, 1),
-        [d, s, i] => (d, s, integer_u32(i)?),
-        _ => return Err(KeyError::Corrupt("bad MacData".into())),
-    };
+    let iterations = u32::try_from(mac_data.iterations)
+        .map_err(|_| KeyError::Corrupt("negative MAC iterations".into()))?;
     // Counted once; the empty-password retry below may run it a second time.
     budget.spend(iterations)?;
-    let salt = octet_string(*salt)?;
-    let (alg, expected) = match digest_info.children()?.as_slice() {
-        [alg, d] => (alg.children()?, octet_string(*d)?),
-        _ => return Err(KeyError::Corrupt("bad DigestInfo".into())),
-    };
-    let alg = oid_of(
-        alg.first()
-            .ok_or_else(|| KeyError::Corrupt("bad MAC algorithm".into()))?,
-    )?;
+    let salt = mac_data.mac_salt.as_bytes();
+    let expected = mac_data.mac.digest.as_bytes();
+    let alg = mac_data.mac.algorithm.oid.to_string();
     let ok = match alg.as_str() {
         oids::SHA1 => mac_matches::<sha1::Sha1>(password_bmp, salt, iterations, content, expected),
         oids::SHA256 => {
@@ -338,12 +324,8 @@ fn decrypt_encrypted_data(ctx: &Ctx<'_>, tlv: Tlv<'_>) -> Result<Zeroizing<Vec<u
 fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     use cbc::cipher::{InnerIvInit, KeyIvInit};
 
-    let parts = alg.children()?;
-    let oid = oid_of(
-        parts
-            .first()
-            .ok_or_else(|| KeyError::Corrupt("bad algorithm".into()))?,
-    )?;
+    let typed = spki::AlgorithmIdentifierOwned::from_der(alg.raw)?;
+    let oid = typed.oid.to_string();
     let bad_padding = || {
         if ctx.mac_checked {
             KeyError::Corrupt("decryption failed".into())
@@ -375,14 +357,14 @@ fn decrypt(ctx: &Ctx<'_>, alg: &Tlv<'_>, data: &[u8]) -> Result<Zeroizing<Vec<u8
                 other => KeyError::Unsupported(format!("PBES2: {other}")),
             });
     }
-    // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
-    let params = parts
-        .get(1)
-        .ok_or_else(|| KeyError::Corrupt("missing PBE parameters".into()))?;
-    let (salt, iterations) = match params.children()?.as_slice() {
-        [s, i] => (octet_string(*s)?, integer_u32(i)?),
-        _ => return Err(KeyError::Corrupt("bad PBE parameters".into())),
-    };
+    let params: ::pkcs12::pbe_params::Pkcs12PbeParams = typed
+        .parameters
+        .as_ref()
+        .ok_or_else(|| KeyError::Corrupt("missing PBE parameters".into()))?
+        .decode_as()?;
+    let iterations = u32::try_from(params.iterations)
+        .map_err(|_| KeyError::Corrupt("negative PBE iterations".into()))?;
+    let salt = params.salt.as_bytes();
     ctx.budget.spend(iterations)?;
     let derive = |kind, len| {
         Zeroizing::new(pkcs12::kdf::derive_key::<sha1::Sha1>(
@@ -449,32 +431,30 @@ where
         .map(<[u8]>::len)
 }
 
-/// SafeContents ::= SEQUENCE OF SafeBag
-/// SafeBag ::= SEQUENCE { bagId OID, bagValue [0] EXPLICIT ANY, bagAttributes SET OF … OPTIONAL }
+/// Reads the bags of a `SafeContents` (DER): keys (plain or shrouded), certificates, nested
+/// safe contents; CRL and secret bags are skipped.
 fn read_safe_contents(
     ctx: &Ctx<'_>,
     der: &[u8],
     found: &mut Found,
     depth: usize,
 ) -> Result<(), KeyError> {
+    use ::pkcs12::cert_type::CertBag;
+    use ::pkcs12::pbe_params::EncryptedPrivateKeyInfo;
     if depth > 4 {
         return Err(KeyError::Corrupt("safe contents nest too deep".into()));
     }
-    for bag in Tlv::parse_exact(der)?.children()? {
-        let parts = bag.children()?;
-        let (id, value, attrs) = match parts.as_slice() {
-            [id, v] if v.tag == 0xa0 => (id, v, None),
-            [id, v, a] if v.tag == 0xa0 && a.tag == 0x31 => (id, v, Some(a)),
-            _ => return Err(KeyError::Corrupt("bad SafeBag".into())),
-        };
-        let value = Tlv::parse_exact(value.value)?;
-        let (local_key_id, friendly_name) = match attrs {
-            Some(a) => bag_attributes(a)?,
-            None => (None, None),
-        };
-        match oid_of(id)?.as_str() {
+    for mut bag in ::pkcs12::safe_bag::SafeContents::from_der(der)? {
+        // bag_value still carries its [0] EXPLICIT wrapper (see the module doc).
+        let wrapped = Tlv::parse_exact(&bag.bag_value)?;
+        if wrapped.tag != 0xa0 {
+            return Err(KeyError::Corrupt("bad SafeBag".into()));
+        }
+        let value = wrapped.value;
+        let (local_key_id, friendly_name) = bag_attributes(bag.bag_attributes.as_ref());
+        match bag.bag_id.to_string().as_str() {
             oids::KEY_BAG => {
-                let pkcs8 = Zeroizing::new(value.raw.to_vec());
+                let pkcs8 = Zeroizing::new(value.to_vec());
                 let oid = private_key_oid(&pkcs8)?;
                 found.keys.push(FoundKey {
                     pkcs8,
@@ -484,12 +464,13 @@ fn read_safe_contents(
                 });
             }
             oids::SHROUDED_KEY_BAG => {
-                // EncryptedPrivateKeyInfo ::= SEQUENCE { algorithm, encryptedData OCTET STRING }
-                let (alg, data) = match value.children()?.as_slice() {
-                    [alg, d] => (*alg, octet_string(*d)?),
-                    _ => return Err(KeyError::Corrupt("bad EncryptedPrivateKeyInfo".into())),
-                };
-                let plain = decrypt(ctx, &alg, data)?;
+                let epki = EncryptedPrivateKeyInfo::from_der(value)?;
+                let alg = epki.encryption_algorithm.to_der()?;
+                let plain = decrypt(
+                    ctx,
+                    &Tlv::parse_exact(&alg)?,
+                    epki.encrypted_data.as_bytes(),
+                )?;
                 let pkcs8 = Zeroizing::new(ber::to_der(&plain)?);
                 let oid = private_key_oid(&pkcs8)?;
                 found.keys.push(FoundKey {
@@ -500,46 +481,43 @@ fn read_safe_contents(
                 });
             }
             oids::CERT_BAG => {
-                // CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT OCTET STRING }
-                match value.children()?.as_slice() {
-                    [cid, cv] if cv.tag == 0xa0 => {
-                        if oid_of(cid)? == oids::X509_CERT {
-                            let cert = OctetStringRef::from_der(cv.value)?;
-                            found.certs.push((cert.as_bytes().to_vec(), local_key_id));
-                        }
-                    }
-                    _ => return Err(KeyError::Corrupt("bad CertBag".into())),
+                let cert = CertBag::from_der(value)?;
+                if cert.cert_id.to_string() == oids::X509_CERT {
+                    found
+                        .certs
+                        .push((cert.cert_value.as_bytes().to_vec(), local_key_id));
                 }
             }
-            oids::SAFE_CONTENTS_BAG => read_safe_contents(ctx, value.raw, found, depth + 1)?,
+            oids::SAFE_CONTENTS_BAG => read_safe_contents(ctx, value, found, depth + 1)?,
             _ => {} // CRL and secret bags: nothing to sign with.
         }
+        // A plain key bag's value is key material.
+        bag.bag_value.zeroize();
     }
     Ok(())
 }
 
-/// Reads localKeyId and friendlyName from a bag's attribute SET.
-fn bag_attributes(set: &Tlv<'_>) -> Result<(Option<Vec<u8>>, Option<String>), KeyError> {
+/// localKeyId and friendlyName from a bag's attributes.
+fn bag_attributes(
+    attrs: Option<&x509_cert::attr::Attributes>,
+) -> (Option<Vec<u8>>, Option<String>) {
     let (mut id, mut name) = (None, None);
-    for attr in set.children()? {
-        let [oid, values] = attr.children()?[..] else {
-            return Err(KeyError::Corrupt("bad attribute".into()));
+    for a in attrs.into_iter().flat_map(|s| s.iter()) {
+        let Some(v) = a.values.iter().next() else {
+            continue;
         };
-        let first = values.children()?.into_iter().next();
-        match (oid_of(&oid)?.as_str(), first) {
-            (oids::LOCAL_KEY_ID, Some(v)) if v.tag == 0x04 => id = Some(v.value.to_vec()),
-            (oids::FRIENDLY_NAME, Some(v)) if v.tag == 0x1e => {
-                let units: Vec<u16> = v
-                    .value
-                    .chunks_exact(2)
-                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                    .collect();
-                name = String::from_utf16(&units).ok();
+        match a.oid.to_string().as_str() {
+            oids::LOCAL_KEY_ID => {
+                id = v
+                    .decode_as::<OctetString>()
+                    .ok()
+                    .map(|o| o.as_bytes().to_vec());
             }
+            oids::FRIENDLY_NAME => name = v.decode_as::<BmpString>().ok().map(|b| b.to_string()),
             _ => {}
         }
     }
-    Ok((id, name))
+    (id, name)
 }
 
 /// PrivateKeyInfo ::= SEQUENCE { version, privateKeyAlgorithm AlgorithmIdentifier, … }

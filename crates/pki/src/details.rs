@@ -283,15 +283,16 @@ fn display_dn(name: &Name) -> String {
 
 /// The modulus size of an RSA public key (RSAPublicKey ::= SEQUENCE { n, e }).
 fn rsa_bits(public_key: &[u8]) -> usize {
-    let Ok((n, _)) = crate::ber::Tlv::parse(public_key)
-        .and_then(|(seq, _)| seq.children())
-        .map(|c| (c.first().map(|n| n.value.to_vec()).unwrap_or_default(), ()))
-    else {
+    let Ok(parts) = crate::ber::Tlv::parse(public_key).and_then(|(seq, _)| seq.children()) else {
         return 0;
     };
-    let n: Vec<u8> = n.into_iter().skip_while(|b| *b == 0).collect();
-    n.first()
-        .map_or(0, |top| (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize))
+    let n: Vec<u8> = parts
+        .first()
+        .map(|n| n.value.iter().copied().skip_while(|b| *b == 0).collect())
+        .unwrap_or_default();
+    n.first().map_or(0, |top| {
+        (n.len() - 1) * 8 + (8 - top.leading_zeros() as usize)
+    })
 }
 
 impl CertificateDetails {
@@ -508,7 +509,11 @@ fn extensions_of(cert: &Certificate) -> ExtensionInfo {
             .get::<CertificatePolicies>()
             .ok()
             .flatten()
-            .map(|(_, p)| p.0.iter().map(|pi| pi.policy_identifier.to_string()).collect())
+            .map(|(_, p)| {
+                p.0.iter()
+                    .map(|pi| pi.policy_identifier.to_string())
+                    .collect()
+            })
             .unwrap_or_default(),
         ski: tbs
             .get::<SubjectKeyIdentifier>()

@@ -95,9 +95,9 @@ fn needs_renewal(paths: &TlsPaths) -> bool {
         return true;
     };
     let not_after = cert.tbs_certificate.validity.not_after.to_unix_duration();
-    let Ok(not_after) = OffsetDateTime::from_unix_timestamp(
-        i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX),
-    ) else {
+    let Ok(not_after) =
+        OffsetDateTime::from_unix_timestamp(i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX))
+    else {
         return true;
     };
     not_after - OffsetDateTime::now_utc() < Duration::days(RENEW_BEFORE_DAYS)
