@@ -133,3 +133,73 @@ fn a_second_program_embeds_the_engine() {
         "offered with its holder next time"
     );
 }
+
+/// Waits for the page to go away (or its time to run out), as a person who never answers.
+struct Silent;
+
+impl Prompter for Silent {
+    fn approve_origin(&self, _: &CallContext) -> OriginDecision {
+        OriginDecision::AllowOnce
+    }
+    fn choose_key(
+        &self,
+        ctx: &CallContext,
+        _: &KeyRequest<'_>,
+        _: &[Offer],
+    ) -> Result<Choice, PromptError> {
+        assert!(
+            ctx.cancel.wait(std::time::Duration::from_secs(30)),
+            "the request's time budget never fired"
+        );
+        Err(PromptError::Cancelled)
+    }
+    fn refused(&self, _: &CallContext, _: &KeyRequest<'_>, _: &Refusal) -> AfterRefusal {
+        AfterRefusal::GiveUp
+    }
+}
+
+/// A prompt left open past the request's time budget closes, and the page gets a time-out
+/// error in its module's shape (not a cancel, not silence); the connection goes on.
+#[test]
+fn a_request_past_its_time_budget_gets_a_time_out_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tls: false,
+        data_dir: Some(dir.path().to_owned()),
+        request_timeout: std::time::Duration::from_millis(300),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::build(&config, Arc::new(Silent)).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (basics, common, after) = runtime.block_on(async move {
+        let listener = engine.bind().await.unwrap();
+        let url = format!("ws://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(engine.run(listener, rx));
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        ws.next().await.unwrap().unwrap();
+        let mut ask = async |frame: &str| {
+            ws.send(Message::text(frame.to_owned())).await.unwrap();
+            let r = ws.next().await.unwrap().unwrap();
+            serde_json::from_str::<serde_json::Value>(r.to_text().unwrap()).unwrap()
+        };
+        let basics = ask(r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK","signingParams":{"decode":true}}}"#).await;
+        let common = ask(r#"{"module":"kz.gov.pki.knca.commonUtils","method":"getKeyInfo","args":["PKCS12"]}"#).await;
+        let after = ask(r#"{"module":"kz.gov.pki.knca.commonUtils","method":"getActiveTokens"}"#).await;
+        let _ = tx.send(true);
+        let _ = server.await;
+        (basics, common, after)
+    });
+    assert_eq!(basics["code"], "SIGNING_FAILURE", "{basics}");
+    assert!(
+        basics["details"].as_str().unwrap().contains("too long"),
+        "{basics}"
+    );
+    assert_eq!(common["code"], "500");
+    assert!(
+        common["message"].as_str().unwrap().contains("too long"),
+        "{common}"
+    );
+    assert_eq!(after["code"], "200");
+}
