@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The README's run command: builds and runs the signing server (`qoltanba serve`, prompting on
-# this terminal) — or, with arguments, the `qoltanba` command line with those arguments.
+# The README's run command: with no arguments, the desktop app (`qoltanba-desktop`, the tray app
+# with its prompt windows) when there is a display, else the signing server `qoltanba serve`
+# prompting on this terminal; with arguments, the `qoltanba` command line with those arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
+if [ $# -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+  cargo build --release --locked -q -p qoltanba-desktop
+  exec ./target/release/qoltanba-desktop
+fi
 cargo build --release --locked -q -p qoltanba
 if [ $# -eq 0 ]; then set -- serve; fi
 exec ./target/release/qoltanba "$@"

@@ -18,6 +18,10 @@ APT_PACKAGES=(
   softhsm2       # a PKCS#11 token for the token tests
   opensc         # pkcs11-tool: writes keys to the test token, and the benchmark's comparison
   tmux           # a real terminal for the terminal-prompter test
+  # The desktop app (Tauri v2 on WebKitGTK) and its window tests under Xvfb.
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libssl-dev file
+  xvfb xauth webkit2gtk-driver   # a display for the real window; WebKitWebDriver drives it
 )
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 CARGO_DENY_VERSION=0.20.2   # the real ncalayer-js-client runs in Node
@@ -46,6 +50,7 @@ rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
 # dependency checker.
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz --version 0.13.2
 command -v cargo-deny >/dev/null 2>&1 || cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION"
+command -v tauri-driver >/dev/null 2>&1 || cargo install --locked tauri-driver --version 2.1.0
 
 # npm packages of the end-to-end tests (pinned by package-lock.json).
 if [ ! -f tests/e2e/js-client/node_modules/ncalayer-js-client/package.json ]; then

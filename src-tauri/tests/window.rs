@@ -1,0 +1,391 @@
+//! The real app window under Xvfb, driven through tauri-driver and WebKitWebDriver (plain
+//! WebDriver over HTTP): a page's request opens the window, the test allows the site, opens a
+//! key file, types a wrong password (the window shows why and stays), then the right one, and
+//! presses «Қол қою»; the signature verifies with openssl. Screenshots go to
+//! `target/screenshots/`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::duration_suboptimal_units,
+    missing_docs
+)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use qoltanba_testkit::openssl;
+use qoltanba_testkit::p12;
+use qoltanba_testkit::pki::{LeafSpec, TestPki, Usage};
+use serde_json::{Value, json};
+use tungstenite::Message;
+use tungstenite::client::IntoClientRequest;
+
+/// Kills a child however the test ends.
+struct Guard(Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tool(path: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(path);
+    if p.is_file() {
+        return Some(p);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(path))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A tiny WebDriver client (the protocol is JSON over HTTP/1.1).
+struct Driver {
+    port: u16,
+    session: String,
+}
+
+fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let json = out.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    // Chunked or not, the JSON object is the body's braces.
+    let start = json.find('{').unwrap_or(0);
+    let end = json.rfind('}').map_or(json.len(), |e| e + 1);
+    serde_json::from_str(&json[start..end]).unwrap_or(Value::Null)
+}
+
+impl Driver {
+    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let v = http(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body.as_ref(),
+        );
+        v["value"].clone()
+    }
+    /// The element, waiting for the page to have it.
+    fn find(&self, css: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let v = self.cmd(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            );
+            if let Some(id) = v
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(Value::as_str)
+            {
+                return id.to_owned();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no element {css}: {v}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    fn click(&self, css: &str) {
+        let e = self.find(css);
+        self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
+    }
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css);
+        self.cmd("POST", &format!("/element/{e}/clear"), Some(json!({})));
+        self.cmd(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        );
+    }
+    fn text(&self, css: &str) -> String {
+        let e = self.find(css);
+        self.cmd("GET", &format!("/element/{e}/text"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+    fn wait_text(&self, css: &str, want: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let t = self.text(css);
+            if t.contains(want) {
+                return t;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{css} never showed {want:?} (has {t:?})"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    fn handles(&self) -> Vec<String> {
+        self.cmd("GET", "/window/handles", None)
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    fn switch_to_new(&self, known: &[String]) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(h) = self.handles().into_iter().find(|h| !known.contains(h)) {
+                self.cmd("POST", "/window", Some(json!({"handle": h})));
+                return h;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no prompt window appeared"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    fn screenshot(&self, name: &str) {
+        let b64 = self.cmd("GET", "/screenshot", None);
+        let png = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            b64.as_str().unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+#[test]
+fn a_person_signs_in_the_window() {
+    let (Some(xvfb), Some(driver), Some(webkit)) = (
+        tool("Xvfb"),
+        tool("tauri-driver"),
+        tool("/usr/bin/WebKitWebDriver"),
+    ) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Xvfb, tauri-driver and WebKitWebDriver are installed by scripts/setup.sh"
+        );
+        eprintln!("SKIP: Xvfb / tauri-driver / WebKitWebDriver missing");
+        return;
+    };
+    let display = format!(":{}", 90 + std::process::id() % 100);
+    let _x = Guard(
+        Command::new(xvfb)
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x900x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let wd_port = free_port();
+    let _driver = Guard(
+        Command::new(driver)
+            .args([
+                "--port",
+                &wd_port.to_string(),
+                "--native-port",
+                &free_port().to_string(),
+            ])
+            .arg("--native-driver")
+            .arg(webkit)
+            .env("DISPLAY", &display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(800));
+
+    let dir = tempfile::tempdir().unwrap();
+    let pki = TestPki::new();
+    let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
+    let key = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pki.ca_bundle_pem()).unwrap();
+    let port = free_port();
+    let session = http(
+        wd_port,
+        "POST",
+        "/session",
+        Some(&json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {
+                "application": env!("CARGO_BIN_EXE_qoltanba-desktop"),
+                "args": ["--listen", format!("127.0.0.1:{port}"), "--tls", "off",
+                         "--data-dir", dir.path().join("data"), "--trust-anchor", &ca],
+            }
+        }}})),
+    );
+    let id = session["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no WebDriver session: {session}"))
+        .to_owned();
+    let d = Driver {
+        port: wd_port,
+        session: id,
+    };
+    // The signing API is up.
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(30), "never listened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let known = d.handles();
+
+    let url = format!("ws://127.0.0.1:{port}");
+    let ask = move |frames: Vec<String>| {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            let mut req = url.into_client_request().unwrap();
+            req.headers_mut()
+                .insert("Origin", "https://portal.example".parse().unwrap());
+            let (mut ws, _) = tungstenite::connect(req).unwrap();
+            ws.read().unwrap();
+            let mut last = Value::Null;
+            for f in frames {
+                ws.send(Message::text(f)).unwrap();
+                last = serde_json::from_str(ws.read().unwrap().to_text().unwrap()).unwrap();
+            }
+            last
+        })
+    };
+    let cades = r#"{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":["PKCS12","SIGNATURE","MTEK",true]}"#;
+
+    // 1. Kazakh (the default): allow the site, open the key file, a wrong password first.
+    let client = ask(vec![cades.to_owned()]);
+    let mut known = known;
+    known.push(d.switch_to_new(&known));
+    d.wait_text("#origin-site", "https://portal.example");
+    d.screenshot("origin-kk");
+    d.click("#allow-always");
+    d.wait_text("#site", "https://portal.example");
+    d.type_into("#file-path", key.to_str().unwrap());
+    d.type_into("#secret", "wrong-one");
+    d.click("#sign");
+    let error = d.wait_text("#error", "Құпиясөз қате");
+    eprintln!("wrong password shows: {error}");
+    // The window stays, and so does the reason, until the person tries again.
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        d.text("#error").contains("Құпиясөз қате"),
+        "the error went away"
+    );
+    d.screenshot("sign-wrong-password-kk");
+    d.type_into("#secret", "Qwerty12");
+    d.click("#sign");
+    let reply = client.join().unwrap();
+    assert_eq!(reply["code"], "200", "{reply}");
+    let der =
+        qoltanba_sign::input::decode_binary(reply["responseObject"].as_str().unwrap().as_bytes())
+            .unwrap();
+    let sig = dir.path().join("s.p7s");
+    std::fs::write(&sig, der).unwrap();
+    let v = openssl::cms_verify(&sig, None, &ca);
+    assert!(v.ok, "{}", v.output);
+
+    // 2. Russian (the request's locale): the remembered key is a card with its holder.
+    let basics = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":true},"signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]},"locale":"ru"}}"#;
+    let client = ask(vec![basics.to_owned()]);
+    known.push(d.switch_to_new(&known));
+    let offers = d.wait_text("#offers", "ТЕСТОВ ТЕСТ ТЕСТОВИЧ");
+    assert!(
+        offers.contains("123456789011") && offers.contains("Срок действия"),
+        "{offers}"
+    );
+    d.wait_text("#sign", "Подписать");
+    d.type_into("#secret", "Qwerty12");
+    d.screenshot("sign-ru");
+    d.click("#sign");
+    let reply = client.join().unwrap();
+    assert_eq!(reply["status"], true, "{reply}");
+    let pem = reply["body"]["result"][0].as_str().unwrap();
+    let der = qoltanba_sign::input::decode_binary(pem.as_bytes()).unwrap();
+    std::fs::write(&sig, der).unwrap();
+    let v = openssl::cms_verify(&sig, None, &ca);
+    assert!(v.ok, "{}", v.output);
+
+    // 3. English (changeLocale on this connection), an AUTH key wanted: the SIGN key is shown
+    // disabled with its reason; Cancel gives the protocol's cancel reply.
+    let auth = r#"{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":["PKCS12","AUTHENTICATION","MTEK",true]}"#;
+    let client = ask(vec![
+        r#"{"module":"kz.gov.pki.knca.commonUtils","method":"changeLocale","args":["en"]}"#
+            .to_owned(),
+        auth.to_owned(),
+    ]);
+    known.push(d.switch_to_new(&known));
+    let offers = d.wait_text("#offers", "ТЕСТОВ ТЕСТ ТЕСТОВИЧ");
+    assert!(offers.contains("different kind of key"), "{offers}");
+    d.wait_text("#cancel", "Cancel");
+    d.screenshot("sign-en-disabled-key");
+    d.click("#cancel");
+    let reply = client.join().unwrap();
+    assert_eq!(
+        reply,
+        json!({"code": "500", "message": "action.canceled"}),
+        "{reply}"
+    );
+
+    // 4. The page goes away while its window is open: the window closes.
+    let leaving = {
+        let url = format!("ws://127.0.0.1:{port}");
+        std::thread::spawn(move || {
+            let mut req = url.into_client_request().unwrap();
+            req.headers_mut()
+                .insert("Origin", "https://portal.example".parse().unwrap());
+            let (mut ws, _) = tungstenite::connect(req).unwrap();
+            ws.read().unwrap();
+            ws.send(Message::text(cades)).unwrap();
+            std::thread::sleep(Duration::from_millis(1500));
+        })
+    };
+    let handle = d.switch_to_new(&known);
+    d.find("#site");
+    leaving.join().unwrap();
+    let start = Instant::now();
+    while d.handles().contains(&handle) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the window stayed after its page left"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

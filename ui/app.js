@@ -1,0 +1,188 @@
+// The prompt window. Everything the page sent (origin, document previews, names) is put in as
+// text (textContent), never as HTML. Strings come from i18n/{kk,ru,en}.json.
+"use strict";
+
+const tauri = window.__TAURI__;
+let strings = {};
+let view = null;
+
+const $ = (id) => document.getElementById(id);
+const t = (key, vars) => {
+  let s = strings[key] ?? key;
+  for (const [k, v] of Object.entries(vars ?? {})) s = s.replace(`{${k}}`, String(v));
+  return s;
+};
+
+async function loadStrings(locale) {
+  const lang = ["kk", "ru", "en"].includes(locale) ? locale : "kk";
+  document.documentElement.lang = lang;
+  const r = await fetch(`i18n/${lang}.json`);
+  strings = await r.json();
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+}
+
+function text(tag, content, cls) {
+  const el = document.createElement(tag);
+  el.textContent = content;
+  if (cls) el.className = cls;
+  return el;
+}
+
+function answer(a) {
+  return tauri.core.invoke("call_answer", { answer: a });
+}
+
+function siteName(v) {
+  return v.origin === "" ? t("origin.none") : v.origin;
+}
+
+function renderOrigin(v) {
+  $("origin-view").hidden = false;
+  $("sign-view").hidden = true;
+  $("origin-site").textContent = siteName(v);
+  document.title = `Qoltanba — ${siteName(v)}`;
+  $("allow-once").focus();
+}
+
+function offerCard(o, index) {
+  const card = document.createElement("label");
+  card.className = o.usable ? "card" : "card disabled";
+  const radio = document.createElement("input");
+  radio.type = "radio";
+  radio.name = "key";
+  radio.value = o.id;
+  radio.disabled = !o.usable;
+  radio.dataset.secret = o.secret;
+  radio.dataset.index = String(index);
+  const d = o.details;
+  const name = d ? d.full_name : `${t("source." + o.source)}: ${o.place}`;
+  const body = document.createElement("span");
+  body.append(text("span", name, "name"));
+  if (d) {
+    const lines = [];
+    if (d.iin) lines.push(`${t("cert.iin")}: ${d.iin}`);
+    if (d.bin) lines.push(`${t("cert.bin")}: ${d.bin}`);
+    if (d.organization) lines.push(d.organization);
+    if (d.roles.length) lines.push(d.roles.join(", "));
+    lines.push(`${t("kind." + d.kind)} · ${t("source." + o.source)}: ${o.place}`);
+    lines.push(t("cert.validity", { from: d.not_before, to: d.not_after }));
+    if (d.issuer) lines.push(`${t("cert.issuer")}: ${d.issuer}`);
+    for (const l of lines) body.append(document.createElement("br"), text("span", l, "meta"));
+  }
+  if (o.locked) body.append(document.createElement("br"), text("span", t("tries.locked"), "reason"));
+  if (o.reason) body.append(document.createElement("br"), text("span", t("reason." + o.reason), "reason"));
+  // The accessible name a screen reader reads: the holder, the IIN, why it is disabled.
+  const label = [name, d && d.iin ? `${t("cert.iin")} ${d.iin}` : "", o.reason ? t("reason." + o.reason) : ""]
+    .filter(Boolean).join(", ");
+  radio.setAttribute("aria-label", label);
+  card.append(radio, " ", body);
+  return card;
+}
+
+function selected() {
+  return document.querySelector('input[name="key"]:checked');
+}
+
+function updateSecret() {
+  const s = selected();
+  const kind = s && s.value !== "__file__" ? s.dataset.secret : "password";
+  $("secret-label").textContent = t(kind === "pin" ? "secret.pin" : "secret.password");
+  const o = s && s.value !== "__file__" ? view.offers[Number(s.dataset.index)] : null;
+  const tries = $("tries");
+  tries.hidden = true;
+  if (o && o.final_try) { tries.textContent = t("tries.final"); tries.hidden = false; }
+  else if (o && o.few_tries) { tries.textContent = t("tries.few"); tries.hidden = false; }
+  $("secret").disabled = kind === "none";
+}
+
+function renderSign(v) {
+  $("origin-view").hidden = true;
+  $("sign-view").hidden = false;
+  $("site").textContent = siteName(v);
+  document.title = `Qoltanba — ${siteName(v)}`;
+  const p = v.purpose;
+  $("asks").textContent = p.read_certificate ? t("asks.read") : t("asks.sign");
+  $("what").hidden = p.read_certificate;
+  if (!p.read_certificate) {
+    const format = p.format === "cms" ? (p.attached ? t("format.cms_attached") : t("format.cms_detached")) : t("format." + p.format);
+    $("what-summary").textContent = t("what.summary", { n: p.documents.length, format });
+    const list = $("documents");
+    list.replaceChildren(...p.documents.slice(0, 20).map((d) => text("li", d)));
+    $("hash-warning").hidden = !p.hash_only;
+    $("tsa-warning").hidden = !p.timestamp_unavailable;
+  }
+  const previous = selected() ? selected().value : null;
+  const offers = $("offers");
+  offers.replaceChildren(...v.offers.map(offerCard));
+  $("no-keys").hidden = v.offers.length > 0 || v.allows_files;
+  $("file-row").hidden = !v.allows_files;
+  const radios = [...document.querySelectorAll('input[name="key"]')].filter((r) => !r.disabled);
+  const keep = radios.find((r) => r.value === previous);
+  const first = keep ?? radios.find((r) => r.value !== "__file__") ?? radios[0];
+  if (first) first.checked = true;
+  for (const r of radios) r.addEventListener("change", updateSecret);
+  updateSecret();
+  const err = $("error");
+  if (v.error) {
+    err.textContent = v.error.code === "other" || v.error.code === "does_not_fit"
+      ? `${t("error." + v.error.code)} ${v.error.detail}`
+      : t("error." + v.error.code, { n: v.error.tries_left ?? "?" });
+    err.hidden = false;
+    $("secret").value = "";
+  } else {
+    err.hidden = true;
+  }
+  // Focus starts where the person types.
+  $("secret").focus();
+}
+
+async function refresh() {
+  const next = await tauri.core.invoke("call_state");
+  if (!next || (view && next.version === view.version)) return;
+  view = next;
+  await loadStrings(view.locale);
+  $("loading").hidden = true;
+  if (view.kind === "origin") renderOrigin(view);
+  else renderSign(view);
+}
+
+function submit(ev) {
+  ev.preventDefault();
+  const s = selected();
+  const secret = $("secret").value;
+  $("secret").value = "";
+  if (!s) return;
+  if (s.value === "__file__") {
+    const path = $("file-path").value.trim();
+    if (path) answer({ type: "file", path, secret });
+  } else {
+    answer({ type: "choose", id: s.value, secret });
+  }
+}
+
+function showFailure(e) {
+  const p = $("loading");
+  p.hidden = false;
+  p.textContent = `Qoltanba: ${e && e.message ? e.message : String(e)}`;
+}
+window.addEventListener("error", (e) => showFailure(e.error ?? e.message));
+window.addEventListener("unhandledrejection", (e) => showFailure(e.reason));
+
+document.addEventListener("DOMContentLoaded", async () => {
+  $("allow-always").addEventListener("click", () => answer({ type: "origin", decision: "always" }));
+  $("allow-once").addEventListener("click", () => answer({ type: "origin", decision: "once" }));
+  $("deny").addEventListener("click", () => answer({ type: "origin", decision: "deny" }));
+  $("sign-view").addEventListener("submit", submit);
+  $("cancel").addEventListener("click", () => answer({ type: "cancel" }));
+  $("file-path").addEventListener("input", () => { $("file-radio").checked = true; updateSecret(); });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      answer(view && view.kind === "origin" ? { type: "origin", decision: "deny" } : { type: "cancel" });
+    }
+  });
+  await tauri.event.listen("call-updated", refresh);
+  await refresh();
+  // Events can be missed while the page loads; a cheap poll catches every change.
+  setInterval(refresh, 300);
+});
