@@ -175,16 +175,17 @@ fn main() -> ExitCode {
         .setup(move |app| {
             app_prompts.attach(app.handle().clone());
             tray(app)?;
-            let main = tauri::WebviewWindowBuilder::new(
-                app,
-                "main",
-                tauri::WebviewUrl::App("status.html".into()),
-            )
-            .title("Qoltanba")
-            .inner_size(480.0, 260.0)
-            .visible(!minimized)
-            .build()?;
-            let _ = main;
+            // Started minimized (autostart) there is no webview until a site asks.
+            if !minimized {
+                tauri::WebviewWindowBuilder::new(
+                    app,
+                    "main",
+                    tauri::WebviewUrl::App("status.html".into()),
+                )
+                .title("Qoltanba")
+                .inner_size(480.0, 260.0)
+                .build()?;
+            }
             let status = engine_status.clone();
             tauri::async_runtime::spawn(async move {
                 match engine.bind().await {
