@@ -197,16 +197,45 @@ impl Driver {
             })
             .unwrap_or_default()
     }
-    fn switch_to_new(&self, known: &[String]) -> String {
+    fn title(&self) -> String {
+        self.cmd("GET", "/title", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+    /// Switches to the prompt window of a new request (a window not in `known` whose title
+    /// names `origin`), waiting for it to appear.
+    fn switch_to_new(&self, known: &[String], origin: &str) -> String {
         let start = Instant::now();
         loop {
-            if let Some(h) = self.handles().into_iter().find(|h| !known.contains(h)) {
+            for h in self.handles().into_iter().filter(|h| !known.contains(h)) {
                 self.cmd("POST", "/window", Some(json!({"handle": h})));
-                return h;
+                if self.title().contains(origin) {
+                    return h;
+                }
             }
             assert!(
                 start.elapsed() < Duration::from_secs(20),
                 "no prompt window appeared"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    /// Every window now, once no prompt window is left (the last one may still be closing).
+    fn settled_handles(&self) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let handles = self.handles();
+            let prompt_left = handles.iter().any(|h| {
+                self.cmd("POST", "/window", Some(json!({"handle": h})));
+                self.title().contains(" — ")
+            });
+            if !prompt_left {
+                return handles;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "a prompt window stayed open"
             );
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -331,8 +360,7 @@ fn a_person_signs_in_the_window() {
 
     // 1. Kazakh (the default): allow the site, open the key file, a wrong password first.
     let client = ask(vec![cades.to_owned()]);
-    let mut known = known;
-    known.push(d.switch_to_new(&known));
+    d.switch_to_new(&known, "portal.example");
     d.wait_text("#origin-site", "https://portal.example");
     d.screenshot("origin-kk");
     d.click_until("#allow-always", || {
@@ -366,8 +394,9 @@ fn a_person_signs_in_the_window() {
 
     // 2. Russian (the request's locale): the remembered key is a card with its holder.
     let basics = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":true},"signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]},"locale":"ru"}}"#;
+    let known = d.settled_handles();
     let client = ask(vec![basics.to_owned()]);
-    known.push(d.switch_to_new(&known));
+    d.switch_to_new(&known, "portal.example");
     let offers = d.wait_text("#offers", "ТЕСТОВ ТЕСТ ТЕСТОВИЧ");
     assert!(
         offers.contains("123456789011") && offers.contains("Срок действия"),
@@ -388,12 +417,13 @@ fn a_person_signs_in_the_window() {
     // 3. English (changeLocale on this connection), an AUTH key wanted: the SIGN key is shown
     // disabled with its reason; Cancel gives the protocol's cancel reply.
     let auth = r#"{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":["PKCS12","AUTHENTICATION","MTEK",true]}"#;
+    let known = d.settled_handles();
     let client = ask(vec![
         r#"{"module":"kz.gov.pki.knca.commonUtils","method":"changeLocale","args":["en"]}"#
             .to_owned(),
         auth.to_owned(),
     ]);
-    known.push(d.switch_to_new(&known));
+    d.switch_to_new(&known, "portal.example");
     let offers = d.wait_text("#offers", "ТЕСТОВ ТЕСТ ТЕСТОВИЧ");
     assert!(offers.contains("different kind of key"), "{offers}");
     d.wait_text("#cancel", "Cancel");
@@ -407,6 +437,7 @@ fn a_person_signs_in_the_window() {
     );
 
     // 4. The page goes away while its window is open: the window closes.
+    let known = d.settled_handles();
     let leaving = {
         let url = format!("ws://127.0.0.1:{port}");
         std::thread::spawn(move || {
@@ -419,7 +450,7 @@ fn a_person_signs_in_the_window() {
             std::thread::sleep(Duration::from_millis(1500));
         })
     };
-    let handle = d.switch_to_new(&known);
+    let handle = d.switch_to_new(&known, "portal.example");
     d.find("#site");
     leaving.join().unwrap();
     let start = Instant::now();
