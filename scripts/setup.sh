@@ -22,6 +22,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   libssl-dev file
   xvfb xauth webkit2gtk-driver   # a display for the real window; WebKitWebDriver drives it
+  x11-utils      # xwininfo: bench/desktop.sh sees the prompt window appear
 )
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 CARGO_DENY_VERSION=0.20.2   # the real ncalayer-js-client runs in Node

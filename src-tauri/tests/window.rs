@@ -91,25 +91,28 @@ impl Driver {
         );
         v["value"].clone()
     }
+    /// The element now, if the page has it.
+    fn try_find(&self, css: &str) -> Option<String> {
+        let v = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
     /// The element, waiting for the page to have it.
     fn find(&self, css: &str) -> String {
         let start = Instant::now();
         loop {
-            let v = self.cmd(
-                "POST",
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            );
-            if let Some(id) = v
-                .as_object()
-                .and_then(|o| o.values().next())
-                .and_then(Value::as_str)
-            {
-                return id.to_owned();
+            if let Some(id) = self.try_find(css) {
+                return id;
             }
             assert!(
                 start.elapsed() < Duration::from_secs(20),
-                "no element {css}: {v}"
+                "no element {css}"
             );
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -120,16 +123,7 @@ impl Driver {
         let start = Instant::now();
         loop {
             // One attempt, no waiting: the window may be gone because the click worked.
-            let v = self.cmd(
-                "POST",
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            );
-            if let Some(e) = v
-                .as_object()
-                .and_then(|o| o.values().next())
-                .and_then(Value::as_str)
-            {
+            if let Some(e) = self.try_find(css) {
                 self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
             }
             for _ in 0..15 {

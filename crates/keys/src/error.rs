@@ -1,5 +1,15 @@
 use qoltanba_pki::ber::BerError;
 
+/// What a token says about the PIN tries left, for people (one wording for every error type).
+pub fn tries_text(tries_left: Option<u32>, few: bool) -> String {
+    match (tries_left, few) {
+        (Some(1), _) => "one try left: the next wrong PIN locks the token".to_owned(),
+        (Some(n), _) => format!("{n} tries left"),
+        (None, true) => "few tries left".to_owned(),
+        (None, false) => "the token does not say how many tries are left".to_owned(),
+    }
+}
+
 /// Why a key could not be opened or used. Carries no secret material.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -45,12 +55,7 @@ pub enum KeyError {
     SigningFailed,
     /// A wrong PIN, with what the token says about the tries left (`Some(1)`: the next wrong
     /// PIN locks it; `few`: the token says a wrong PIN was entered before).
-    #[error("wrong PIN ({})", match (.tries_left, .few) {
-        (Some(1), _) => "one try left: the next wrong PIN locks the token".to_owned(),
-        (Some(n), _) => format!("{n} tries left"),
-        (None, true) => "few tries left".to_owned(),
-        (None, false) => "the token does not say how many tries are left".to_owned(),
-    })]
+    #[error("wrong PIN ({})", tries_text(*.tries_left, *.few))]
     WrongPin {
         /// Tries left, when the token says.
         tries_left: Option<u32>,

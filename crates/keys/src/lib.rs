@@ -16,7 +16,7 @@ pub mod provider;
 mod secret;
 mod software;
 
-pub use error::KeyError;
+pub use error::{KeyError, tries_text};
 pub use files::{FileMemory, KeyFiles, RememberedFile, STORAGE_PKCS12};
 pub use provider::{
     Candidate, KeyProvider, KnownCertificate, Listing, Location, SecretKind, Tries,

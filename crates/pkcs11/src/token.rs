@@ -29,12 +29,7 @@ pub enum TokenError {
     #[error("the token {0:?} is not connected")]
     NotPresent(String),
     /// Wrong PIN, with what the token says about the tries left.
-    #[error("wrong PIN ({})", match (.tries_left, .few) {
-        (Some(1), _) => "one try left: the next wrong PIN locks the token".to_owned(),
-        (Some(n), _) => format!("{n} tries left"),
-        (None, true) => "few tries left".to_owned(),
-        (None, false) => "the token does not say how many tries are left".to_owned(),
-    })]
+    #[error("wrong PIN ({})", qoltanba_keys::tries_text(*.tries_left, *.few))]
     WrongPin {
         /// Tries left, when the token says (`CKF_USER_PIN_FINAL_TRY` → 1).
         tries_left: Option<u32>,

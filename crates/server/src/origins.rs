@@ -44,13 +44,10 @@ impl FileOriginStore {
     }
 
     fn save(&self) -> std::io::Result<()> {
-        let list = self.list();
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&list).unwrap_or_default())?;
-        std::fs::rename(tmp, &self.path)
+        crate::engine::write_atomically(
+            &self.path,
+            &serde_json::to_vec_pretty(&self.list()).unwrap_or_default(),
+        )
     }
 }
 

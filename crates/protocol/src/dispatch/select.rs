@@ -70,12 +70,17 @@ fn no_key(request: &KeyRequest<'_>, offers: &[Offer]) -> Failure {
     Failure::NoMatchingKey(reasons)
 }
 
-fn open(
+/// An opened key and the certificate (DER) its offer was checked with, if any.
+type Opened<'o> = (Box<dyn SigningKey>, Option<&'o [u8]>);
+
+/// Opens the chosen key. With it comes the certificate the offer was already checked with (if
+/// any), so that a key that opens with that very certificate is not checked twice.
+fn open<'o>(
     src: &Sources<'_>,
     request: &KeyRequest<'_>,
-    offers: &[(usize, Offer)],
+    offers: &'o [(usize, Offer)],
     choice: Choice,
-) -> Result<Box<dyn SigningKey>, Refusal> {
+) -> Result<Opened<'o>, Refusal> {
     match choice {
         Choice::Offer { id, secret } => {
             let (i, offer) = offers
@@ -88,7 +93,12 @@ fn open(
             if offer.candidate.tries.locked {
                 return Err(Refusal::Key(KeyError::PinLocked));
             }
-            Ok(src.providers[*i].open(&offer.candidate, &secret)?)
+            let checked = offer
+                .candidate
+                .certificate
+                .as_ref()
+                .map(|c| c.der.as_slice());
+            Ok((src.providers[*i].open(&offer.candidate, &secret)?, checked))
         }
         Choice::File { path, secret } => {
             if !request.allows(STORAGE_PKCS12) {
@@ -97,7 +107,7 @@ fn open(
             let files = src.files.ok_or_else(|| {
                 Refusal::Key(KeyError::NotFound("key files are not offered here".into()))
             })?;
-            Ok(files.open_path(&path, &secret)?)
+            Ok((files.open_path(&path, &secret)?, None))
         }
     }
 }
@@ -128,9 +138,15 @@ pub(super) fn choose(
             Err(_) => return Err(Failure::Cancelled),
         };
         let refusal = match open(src, request, &offers, choice) {
-            Ok(key) => {
-                let now = OffsetDateTime::now_utc();
-                match request.filter.check(key.as_ref(), src.anchors, now) {
+            Ok((key, checked)) => {
+                let fit = if checked == Some(key.certificate_der()) {
+                    // The offer was checked with this very certificate a moment ago.
+                    Ok(())
+                } else {
+                    let now = OffsetDateTime::now_utc();
+                    request.filter.check(key.as_ref(), src.anchors, now)
+                };
+                match fit {
                     Ok(()) if prompter.confirm(ctx, request, key.details()) => return Ok(key),
                     Ok(()) if ctx.cancel.is_cancelled() => return Err(cancelled(ctx)),
                     Ok(()) => return Err(Failure::Cancelled),

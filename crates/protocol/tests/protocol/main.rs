@@ -126,6 +126,18 @@ fn dispatcher(approve: bool) -> Dispatcher {
     )
 }
 
+/// A dispatcher around `prompter` that offers one key file of a fresh test PKI.
+fn with_key(prompter: Arc<Scripted>, spec: &LeafSpec) -> Dispatcher {
+    let keys = Arc::new(MemoryKeys::default());
+    keys.set(spec, &TestPki::new());
+    Dispatcher::new(
+        prompter,
+        Arc::new(MemoryOriginStore::default()),
+        Settings::default(),
+    )
+    .with_provider(keys)
+}
+
 /// One frame from a page at `origin` on a fresh connection.
 fn handle(d: &Dispatcher, frame: &str, origin: Option<&str>) -> Option<String> {
     d.handle(frame, &Connection::new(origin), &Cancel::new())
@@ -267,16 +279,8 @@ fn origins_are_asked_once_remembered_and_admin_rules_win() {
 /// different callers: an approval of one never covers the other. Before, both were "null".
 #[test]
 fn the_null_origin_and_no_origin_are_approved_apart() {
-    let pki = TestPki::new();
     let prompter = Arc::new(Scripted::new(true, OriginDecision::AllowAlways));
-    let keys = Arc::new(MemoryKeys::default());
-    keys.set(&LeafSpec::individual(Usage::Sign), &pki);
-    let d = Dispatcher::new(
-        prompter.clone(),
-        Arc::new(MemoryOriginStore::default()),
-        Settings::default(),
-    )
-    .with_provider(keys);
+    let d = with_key(prompter.clone(), &LeafSpec::individual(Usage::Sign));
     assert_eq!(ask(&d, SIGN_CMS, Some("null"))["status"], true);
     assert_eq!(prompter.origin_asks.load(Ordering::SeqCst), 1);
     assert_eq!(ask(&d, SIGN_CMS, Some("null"))["status"], true);
@@ -315,16 +319,8 @@ fn the_null_origin_and_no_origin_are_approved_apart() {
 
 #[test]
 fn a_prompter_that_chooses_a_key_that_does_not_fit_is_caught() {
-    let pki = TestPki::new();
     let prompter = Arc::new(Scripted::new(true, OriginDecision::AllowOnce));
-    let keys = Arc::new(MemoryKeys::default());
-    keys.set(&LeafSpec::individual(Usage::Auth), &pki);
-    let d = Dispatcher::new(
-        prompter.clone(),
-        Arc::new(MemoryOriginStore::default()),
-        Settings::default(),
-    )
-    .with_provider(keys);
+    let d = with_key(prompter.clone(), &LeafSpec::individual(Usage::Auth));
     // The site wants a signing key (emailProtection); the person chose the AUTH key anyway,
     // which was offered disabled with its reason.
     let r = ask(&d, SIGN_CMS, None);
@@ -339,16 +335,8 @@ fn a_prompter_that_chooses_a_key_that_does_not_fit_is_caught() {
 /// locale wins for its call. Before, one global locale was shared by every connection.
 #[test]
 fn the_locale_belongs_to_the_connection() {
-    let pki = TestPki::new();
     let prompter = Arc::new(Scripted::new(true, OriginDecision::AllowOnce));
-    let keys = Arc::new(MemoryKeys::default());
-    keys.set(&LeafSpec::individual(Usage::Sign), &pki);
-    let d = Dispatcher::new(
-        prompter.clone(),
-        Arc::new(MemoryOriginStore::default()),
-        Settings::default(),
-    )
-    .with_provider(keys);
+    let d = with_key(prompter.clone(), &LeafSpec::individual(Usage::Sign));
     let (a, b) = (Connection::new(None), Connection::new(None));
     let cancel = Cancel::new();
     let change =
@@ -366,16 +354,8 @@ fn the_locale_belongs_to_the_connection() {
 /// A page that went away gets no signature, and its prompt is never opened.
 #[test]
 fn a_call_whose_page_left_is_not_signed() {
-    let pki = TestPki::new();
     let prompter = Arc::new(Scripted::new(true, OriginDecision::AllowOnce));
-    let keys = Arc::new(MemoryKeys::default());
-    keys.set(&LeafSpec::individual(Usage::Sign), &pki);
-    let d = Dispatcher::new(
-        prompter.clone(),
-        Arc::new(MemoryOriginStore::default()),
-        Settings::default(),
-    )
-    .with_provider(keys);
+    let d = with_key(prompter.clone(), &LeafSpec::individual(Usage::Sign));
     let cancel = Cancel::new();
     cancel.cancel();
     let r: Value =
