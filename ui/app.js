@@ -40,13 +40,59 @@ function renderOrigin(v) {
   $("origin-view").hidden = false;
   $("sign-view").hidden = true;
   $("origin-site").textContent = siteName(v);
+  $("deny").setAttribute("aria-describedby", "deny-hint");
   document.title = `Qoltanba — ${siteName(v)}`;
   $("allow-once").focus();
 }
 
+function sizeText(n) {
+  if (n < 1024) return t("size.bytes", { n });
+  if (n < 1024 * 1024) return t("size.kib", { n: (n / 1024).toFixed(1) });
+  return t("size.mib", { n: (n / 1024 / 1024).toFixed(1) });
+}
+
+// Every field of the certificate, selectable, with a Copy button.
+function detailsBlock(o) {
+  const box = document.createElement("div");
+  box.className = "details";
+  box.id = `details-${o.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  box.hidden = true;
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-label", t("details.title"));
+  const dl = document.createElement("dl");
+  const lines = [];
+  for (const [key, value] of o.details.fields) {
+    dl.append(text("dt", t(key)), text("dd", value));
+    lines.push(`${t(key)}: ${value}`);
+  }
+  dl.append(text("dt", t("details.chain")), text("dd", t("chain." + o.details.chain)));
+  lines.push(`${t("details.chain")}: ${t("chain." + o.details.chain)}`);
+  const copy = text("button", t("details.copy"), "small secondary");
+  copy.type = "button";
+  copy.addEventListener("click", () => copyText(lines.join("\n"), copy));
+  box.append(dl, copy);
+  return box;
+}
+
+async function copyText(s, button) {
+  try {
+    await navigator.clipboard.writeText(s);
+  } catch {
+    const area = document.createElement("textarea");
+    area.value = s;
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  button.textContent = t("details.copied");
+}
+
 function offerCard(o, index) {
-  const card = document.createElement("label");
+  const card = document.createElement("div");
   card.className = o.usable ? "card" : "card disabled";
+  const choose = document.createElement("label");
+  choose.className = "choose";
   const radio = document.createElement("input");
   radio.type = "radio";
   radio.name = "key";
@@ -58,15 +104,17 @@ function offerCard(o, index) {
   const name = d ? d.full_name : `${t("source." + o.source)}: ${o.place}`;
   const body = document.createElement("span");
   body.append(text("span", name, "name"));
+  if (o.is_default) body.append(" ", text("span", t("default.is"), "badge"));
   if (d) {
     const lines = [];
     if (d.iin) lines.push(`${t("cert.iin")}: ${d.iin}`);
     if (d.bin) lines.push(`${t("cert.bin")}: ${d.bin}`);
     if (d.organization) lines.push(d.organization);
+    if (d.email) lines.push(d.email);
     if (d.roles.length) lines.push(d.roles.join(", "));
     lines.push(`${t("kind." + d.kind)} · ${t("source." + o.source)}: ${o.place}`);
     lines.push(t("cert.validity", { from: d.not_before, to: d.not_after }));
-    if (d.issuer) lines.push(`${t("cert.issuer")}: ${d.issuer}`);
+    if (d.issuer) lines.push(`${t("cert.issuer")}: ${d.issuer} · ${t("chain." + d.chain)}`);
     for (const l of lines) body.append(document.createElement("br"), text("span", l, "meta"));
   }
   if (o.locked) body.append(document.createElement("br"), text("span", t("tries.locked"), "reason"));
@@ -75,7 +123,36 @@ function offerCard(o, index) {
   const label = [name, d && d.iin ? `${t("cert.iin")} ${d.iin}` : "", o.reason ? t("reason." + o.reason) : ""]
     .filter(Boolean).join(", ");
   radio.setAttribute("aria-label", label);
-  card.append(radio, " ", body);
+  choose.append(radio, " ", body);
+  card.append(choose);
+  if (d) {
+    const tools = document.createElement("div");
+    tools.className = "tools";
+    const block = detailsBlock(o);
+    const more = text("button", t("details.show"), "small secondary details-toggle");
+    more.type = "button";
+    more.setAttribute("aria-expanded", "false");
+    more.setAttribute("aria-controls", block.id);
+    more.setAttribute("aria-label", `${t("details.show")}: ${name}`);
+    more.addEventListener("click", () => {
+      block.hidden = !block.hidden;
+      more.setAttribute("aria-expanded", String(!block.hidden));
+      more.textContent = t(block.hidden ? "details.show" : "details.hide");
+    });
+    tools.append(more);
+    if (o.usable) {
+      const def = text("button", t(o.is_default ? "default.clear" : "default.make"), "small secondary default-toggle");
+      def.type = "button";
+      def.setAttribute("aria-label", `${def.textContent}: ${name}`);
+      def.addEventListener("click", async () => {
+        await tauri.core.invoke("set_default_key", { id: o.is_default ? null : o.id, label });
+        o.is_default = !o.is_default;
+        def.textContent = t(o.is_default ? "default.done" : "default.make");
+      });
+      tools.append(def);
+    }
+    card.append(tools, block);
+  }
   return card;
 }
 
@@ -100,14 +177,26 @@ function renderSign(v) {
   $("sign-view").hidden = false;
   $("site").textContent = siteName(v);
   document.title = `Qoltanba — ${siteName(v)}`;
+  const logo = $("logo");
+  // The engine decoded the PNG; it is shown as an image, never as markup.
+  logo.hidden = !v.logo;
+  if (v.logo) {
+    logo.src = `data:image/png;base64,${v.logo}`;
+    logo.alt = t("logo.alt", { site: siteName(v) });
+  }
   const p = v.purpose;
   $("asks").textContent = p.read_certificate ? t("asks.read") : t("asks.sign");
   $("what").hidden = p.read_certificate;
   if (!p.read_certificate) {
     const format = p.format === "cms" ? (p.attached ? t("format.cms_attached") : t("format.cms_detached")) : t("format." + p.format);
-    $("what-summary").textContent = t("what.summary", { n: p.documents.length, format });
+    const total = p.sizes.reduce((a, b) => a + b, 0);
+    $("what-summary").textContent = t("what.summary", { n: p.documents.length, format }) + ` · ${sizeText(total)}`;
     const list = $("documents");
-    list.replaceChildren(...p.documents.slice(0, 20).map((d) => text("li", d)));
+    list.replaceChildren(...p.documents.slice(0, 20).map((d, i) => {
+      const li = text("li", d);
+      if (p.sizes[i] !== undefined) li.prepend(text("span", `${sizeText(p.sizes[i])} · `, "size"));
+      return li;
+    }));
     $("hash-warning").hidden = !p.hash_only;
     $("tsa-warning").hidden = !p.timestamp_unavailable;
   }

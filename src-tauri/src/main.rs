@@ -5,19 +5,21 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
+mod panels;
 mod prompter;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use clap::Parser;
 use qoltanba_server::engine::{Engine, EngineConfig, PromptLimits};
-use tauri::menu::{Menu, MenuItem};
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{Manager, RunEvent, WebviewWindow, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent, WebviewWindow, WindowEvent};
 
+use crate::panels::{Panels, show_main};
 use crate::prompter::{Answer, View, WindowPrompter, call_of};
 
 /// Qoltanba — the signing client for Kazakhstan's e-government, as a tray app.
@@ -44,35 +46,6 @@ struct Args {
     minimized: bool,
 }
 
-/// The engine's state, for the main window and the tray.
-#[derive(Debug, Clone, Default)]
-struct Status(Arc<Mutex<StatusView>>);
-
-/// What the main window shows.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-struct StatusView {
-    /// `ws://…` or `wss://…` once listening.
-    listening: Option<String>,
-    /// Why it is not (the port is taken by …).
-    error: Option<String>,
-    /// The UI language.
-    locale: String,
-}
-
-/// The engine's state.
-#[tauri::command]
-#[allow(clippy::needless_pass_by_value)] // Tauri passes command arguments by value
-fn app_status(status: tauri::State<'_, Status>) -> StatusView {
-    status.0.lock().map(|s| s.clone()).unwrap_or_default()
-}
-
-/// Hides the main window (the app stays in the tray).
-#[tauri::command]
-#[allow(clippy::needless_pass_by_value)] // Tauri passes command arguments by value
-fn hide_main(window: WebviewWindow) {
-    let _ = window.hide();
-}
-
 /// What the window of the calling webview shows.
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)] // Tauri passes command arguments by value
@@ -96,17 +69,150 @@ fn call_answer(
     }
 }
 
+/// The tray's menu: the engine's state, the last signatures, the windows, quit.
+fn tray_menu(app: &AppHandle, panels: &Panels) -> tauri::Result<Menu<tauri::Wry>> {
+    let st = panels.status();
+    let tr = Tray::for_locale(&st.locale);
+    let state = match (&st.listening, &st.error) {
+        (Some(url), _) => format!("{} {url}", tr.listening),
+        (None, Some(e)) => format!("{} {e}", tr.error),
+        (None, None) => tr.starting.to_owned(),
+    };
+    let state = MenuItem::with_id(app, "state", state, false, None::<&str>)?;
+    let mut items: Vec<Box<dyn tauri::menu::IsMenuItem<tauri::Wry>>> = vec![Box::new(state)];
+    items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    if st.recent.is_empty() {
+        items.push(Box::new(MenuItem::with_id(
+            app,
+            "none",
+            tr.no_activity,
+            false,
+            None::<&str>,
+        )?));
+    }
+    for (i, e) in st.recent.iter().take(3).enumerate() {
+        let who = e.certificate.as_ref().map_or("", |c| c.name.as_str());
+        let line = format!(
+            "{} · {} · {} {who}",
+            e.time.replace('T', " ").trim_end_matches('Z'),
+            e.origin,
+            e.result
+        );
+        items.push(Box::new(MenuItem::with_id(
+            app,
+            format!("recent-{i}"),
+            line,
+            true,
+            None::<&str>,
+        )?));
+    }
+    items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    for (id, text) in [
+        ("status", tr.open),
+        ("sites", tr.sites),
+        ("history", tr.history),
+        ("settings", tr.settings),
+    ] {
+        items.push(Box::new(MenuItem::with_id(
+            app,
+            id,
+            text,
+            true,
+            None::<&str>,
+        )?));
+    }
+    items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    items.push(Box::new(MenuItem::with_id(
+        app,
+        "quit",
+        tr.quit,
+        true,
+        None::<&str>,
+    )?));
+    let refs: Vec<&dyn tauri::menu::IsMenuItem<tauri::Wry>> =
+        items.iter().map(AsRef::as_ref).collect();
+    Menu::with_items(app, &refs)
+}
+
+/// The tray's words (the menu is native, outside the webview's translation files; these
+/// mirror `ui/i18n`).
+struct Tray {
+    listening: &'static str,
+    error: &'static str,
+    starting: &'static str,
+    no_activity: &'static str,
+    open: &'static str,
+    sites: &'static str,
+    history: &'static str,
+    settings: &'static str,
+    quit: &'static str,
+}
+
+impl Tray {
+    fn for_locale(locale: &str) -> Self {
+        match locale {
+            "ru" => Self {
+                listening: "Работает:",
+                error: "Не работает:",
+                starting: "Запуск…",
+                no_activity: "Подписей пока не было",
+                open: "Открыть Qoltanba",
+                sites: "Сайты…",
+                history: "История…",
+                settings: "Настройки…",
+                quit: "Выйти из Qoltanba",
+            },
+            "en" => Self {
+                listening: "Running:",
+                error: "Not running:",
+                starting: "Starting…",
+                no_activity: "No signatures yet",
+                open: "Open Qoltanba",
+                sites: "Sites…",
+                history: "History…",
+                settings: "Settings…",
+                quit: "Quit Qoltanba",
+            },
+            _ => Self {
+                listening: "Жұмыс істеп тұр:",
+                error: "Жұмыс істемейді:",
+                starting: "Іске қосылуда…",
+                no_activity: "Әзірге қолтаңба болған жоқ",
+                open: "Qoltanba ашу",
+                sites: "Сайттар…",
+                history: "Тарих…",
+                settings: "Баптаулар…",
+                quit: "Qoltanba-дан шығу",
+            },
+        }
+    }
+}
+
+/// Rebuilds the tray menu (after the state, the history or the language changed).
+pub(crate) fn refresh_tray(app: &AppHandle) {
+    let panels = app.state::<Arc<Panels>>();
+    if let (Some(tray), Ok(menu)) = (app.tray_by_id("qoltanba"), tray_menu(app, &panels)) {
+        let _ = tray.set_menu(Some(menu));
+        let st = panels.status();
+        let tip = st.listening.map_or_else(
+            || format!("Qoltanba — {}", st.error.unwrap_or_default()),
+            |u| format!("Qoltanba — {u}"),
+        );
+        let _ = tray.set_tooltip(Some(tip));
+    }
+}
+
 /// The tray icon and its menu. With no tray host the app still runs.
-fn tray(app: &tauri::App) -> tauri::Result<()> {
-    let quit = MenuItem::with_id(app, "quit", "Quit Qoltanba", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&quit])?;
+fn tray(app: &tauri::App, panels: &Panels) -> tauri::Result<()> {
+    let menu = tray_menu(app.handle(), panels)?;
     let mut tray = TrayIconBuilder::with_id("qoltanba")
         .tooltip("Qoltanba")
         .menu(&menu)
-        .on_menu_event(|app, e| {
-            if e.id() == "quit" {
-                app.exit(0);
-            }
+        .on_menu_event(|app, e| match e.id().as_ref() {
+            "quit" => app.exit(0),
+            id @ ("sites" | "history" | "settings" | "status") => show_main(app, id),
+            id if id.starts_with("recent-") => show_main(app, "history"),
+            _ => {}
         });
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
@@ -158,35 +264,55 @@ fn main() -> ExitCode {
     for n in &engine.notices {
         eprintln!("qoltanba-desktop: {n}");
     }
-    let status = Status::default();
+    let panels = Arc::new(Panels::of(&engine));
+    prompts.configure(
+        engine.dispatcher.settings().trust_anchors.clone(),
+        panels.clone(),
+    );
     let minimized = args.minimized;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let app_prompts = prompts.clone();
-    let engine_status = status.clone();
+    let app_panels = panels.clone();
     let built = tauri::Builder::default()
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .app_name("Qoltanba")
+                .arg("--minimized")
+                .build(),
+        )
         .manage(prompts)
-        .manage(status.clone())
+        .manage(panels)
         .invoke_handler(tauri::generate_handler![
             call_state,
             call_answer,
-            app_status,
-            hide_main
+            panels::app_status,
+            panels::hide_main,
+            panels::sites,
+            panels::site_revoke,
+            panels::history,
+            panels::history_clear,
+            panels::settings,
+            panels::set_language,
+            panels::set_autostart,
+            panels::trust_install,
+            panels::module_add,
+            panels::module_remove,
+            panels::set_default_key,
         ])
         .setup(move |app| {
             app_prompts.attach(app.handle().clone());
-            tray(app)?;
+            tray(app, &app_panels)?;
+            let handle = app.handle().clone();
+            app_panels.on_history(move || {
+                let h = handle.clone();
+                let _ = handle.run_on_main_thread(move || refresh_tray(&h));
+            });
             // Started minimized (autostart) there is no webview until a site asks.
             if !minimized {
-                tauri::WebviewWindowBuilder::new(
-                    app,
-                    "main",
-                    tauri::WebviewUrl::App("status.html".into()),
-                )
-                .title("Qoltanba")
-                .inner_size(480.0, 260.0)
-                .build()?;
+                show_main(app.handle(), "status");
             }
-            let status = engine_status.clone();
+            let panels = app_panels.clone();
+            let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 match engine.bind().await {
                     Ok(listener) => {
@@ -195,18 +321,25 @@ fn main() -> ExitCode {
                             .local_addr()
                             .map_or_else(|_| String::from("?"), |a| a.to_string());
                         println!("LISTENING {scheme}://{local}");
-                        if let Ok(mut s) = status.0.lock() {
+                        if let Ok(mut s) = panels.status.lock() {
                             s.listening = Some(format!("{scheme}://{local}"));
                         }
+                        refresh_tray(&handle);
                         if let Err(e) = engine.run(listener, stop_rx).await {
                             eprintln!("qoltanba-desktop: the server stopped: {e}");
+                            if let Ok(mut s) = panels.status.lock() {
+                                s.listening = None;
+                                s.error = Some(e.to_string());
+                            }
+                            refresh_tray(&handle);
                         }
                     }
                     Err(e) => {
                         eprintln!("qoltanba-desktop: {e}");
-                        if let Ok(mut s) = status.0.lock() {
+                        if let Ok(mut s) = panels.status.lock() {
                             s.error = Some(e.to_string());
                         }
+                        refresh_tray(&handle);
                     }
                 }
             });
@@ -241,6 +374,5 @@ fn main() -> ExitCode {
         }
         _ => {}
     });
-    let _ = status;
     ExitCode::SUCCESS
 }

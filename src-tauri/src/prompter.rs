@@ -40,6 +40,8 @@ pub(crate) struct View {
     allows_files: bool,
     /// Why the last choice was refused.
     error: Option<ErrorView>,
+    /// The site's logo: a PNG the engine decoded and checked, base64 (shown as an image).
+    logo: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -48,6 +50,7 @@ struct PurposeView {
     read_certificate: bool,
     format: String,
     documents: Vec<String>,
+    sizes: Vec<usize>,
     attached: bool,
     hash_only: bool,
     timestamp_unavailable: bool,
@@ -70,6 +73,8 @@ struct OfferView {
     usable: bool,
     /// A stable code for the UI's translation (`auth_wanted`, `iin`, `expired`…).
     reason: Option<&'static str>,
+    /// The person's default certificate (chosen first).
+    is_default: bool,
     details: Option<DetailsView>,
 }
 
@@ -88,6 +93,10 @@ struct DetailsView {
     issuer: String,
     serial: String,
     algorithm: String,
+    /// `trusted`, `untrusted`, `not_checked` (no trust anchors), `unsupported`.
+    chain: &'static str,
+    /// Every field of the certificate model, for the details view: (translation key, value).
+    fields: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -124,6 +133,10 @@ struct Slot {
 pub(crate) struct WindowPrompter {
     app: Mutex<Option<AppHandle>>,
     calls: Mutex<HashMap<u64, Slot>>,
+    /// Trust anchors, to show each certificate's chain state.
+    anchors: Mutex<Arc<Vec<Vec<u8>>>>,
+    /// The main window's panels (the person's language, the default certificate).
+    panels: Mutex<Option<Arc<crate::panels::Panels>>>,
 }
 
 fn label(id: u64) -> String {
@@ -142,8 +155,78 @@ fn date(t: time::OffsetDateTime) -> String {
     format!("{:02}.{:02}.{}", t.day(), u8::from(t.month()), t.year())
 }
 
-fn details_view(d: &CertificateDetails, locale: &str) -> DetailsView {
+fn opt(v: Option<&String>) -> String {
+    v.cloned().unwrap_or_default()
+}
+
+/// Every field, in the order the details view shows them; empty ones are left out.
+fn fields(d: &CertificateDetails, locale: &str) -> Vec<(&'static str, String)> {
+    let dt = |t: time::OffsetDateTime| {
+        format!(
+            "{} {:02}:{:02}:{:02} UTC",
+            date(t),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    };
+    let all = [
+        ("field.full_name", opt(d.full_name.as_ref())),
+        ("field.surname", opt(d.surname.as_ref())),
+        ("field.given_name", opt(d.given_name.as_ref())),
+        ("field.patronymic", opt(d.patronymic.as_ref())),
+        ("cert.iin", opt(d.iin.as_ref())),
+        ("cert.bin", opt(d.bin.as_ref())),
+        ("field.organization", opt(d.organization.as_ref())),
+        ("field.email", opt(d.email.as_ref())),
+        ("field.country", opt(d.country.as_ref())),
+        ("field.locality", opt(d.locality.as_ref())),
+        ("field.state", opt(d.state.as_ref())),
+        ("field.subject_cn", opt(d.subject_cn.as_ref())),
+        ("field.subject_dn", d.subject_dn.clone()),
+        ("field.issuer_dn", d.issuer_dn.clone()),
+        ("field.serial", d.serial.to_lowercase()),
+        ("field.not_before", dt(d.not_before)),
+        ("field.not_after", dt(d.not_after)),
+        ("field.algorithm", d.key_algorithm.label()),
+        ("field.key_usage", d.key_usage.join(", ")),
+        ("field.ext_key_usage", d.ext_key_usage.join(", ")),
+        (
+            "field.roles",
+            d.roles
+                .iter()
+                .map(|r| r.name(lang(locale)).to_owned())
+                .chain(d.unknown_roles.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        ("field.policies", d.policies.join(", ")),
+        ("field.subject_key_id", opt(d.subject_key_id.as_ref())),
+        ("field.authority_key_id", opt(d.authority_key_id.as_ref())),
+        ("field.sha256", d.sha256_fingerprint.clone()),
+    ];
+    all.into_iter().filter(|(_, v)| !v.is_empty()).collect()
+}
+
+fn chain_state(k: &qoltanba_keys::KnownCertificate, anchors: &[Vec<u8>]) -> &'static str {
+    use qoltanba_pki::chain::{ChainStatus, check};
+    match check(&k.der, &k.chain, anchors, time::OffsetDateTime::now_utc()).status {
+        ChainStatus::Trusted => "trusted",
+        ChainStatus::NotChecked => "not_checked",
+        ChainStatus::Untrusted | ChainStatus::Malformed(_) => "untrusted",
+        _ => "unsupported",
+    }
+}
+
+fn details_view(
+    k: &qoltanba_keys::KnownCertificate,
+    locale: &str,
+    anchors: &[Vec<u8>],
+) -> DetailsView {
+    let d = &k.details;
     DetailsView {
+        chain: chain_state(k, anchors),
+        fields: fields(d, locale),
         full_name: d
             .full_name
             .clone()
@@ -188,7 +271,7 @@ fn reason_code(m: &Mismatch) -> &'static str {
     }
 }
 
-fn offer_view(o: &Offer, locale: &str) -> OfferView {
+fn offer_view(o: &Offer, locale: &str, anchors: &[Vec<u8>], default: Option<&str>) -> OfferView {
     let c = &o.candidate;
     let (source, place) = match &c.location {
         Location::File(p) => (
@@ -215,10 +298,11 @@ fn offer_view(o: &Offer, locale: &str) -> OfferView {
         locked: c.tries.locked,
         usable: o.usable(),
         reason: o.fit.as_ref().err().map(reason_code),
+        is_default: default == Some(c.id.as_str()),
         details: c
             .certificate
             .as_ref()
-            .map(|k| details_view(&k.details, locale)),
+            .map(|k| details_view(k, locale, anchors)),
     }
 }
 
@@ -244,6 +328,8 @@ impl WindowPrompter {
         Arc::new(Self {
             app: Mutex::new(None),
             calls: Mutex::default(),
+            anchors: Mutex::default(),
+            panels: Mutex::default(),
         })
     }
 
@@ -251,6 +337,28 @@ impl WindowPrompter {
     pub(crate) fn attach(&self, app: AppHandle) {
         if let Ok(mut a) = self.app.lock() {
             *a = Some(app);
+        }
+    }
+
+    /// What the engine was built with.
+    pub(crate) fn configure(&self, anchors: Vec<Vec<u8>>, panels: Arc<crate::panels::Panels>) {
+        if let Ok(mut a) = self.anchors.lock() {
+            *a = Arc::new(anchors);
+        }
+        if let Ok(mut p) = self.panels.lock() {
+            *p = Some(panels);
+        }
+    }
+
+    fn panels(&self) -> Option<Arc<crate::panels::Panels>> {
+        self.panels.lock().ok().and_then(|p| p.clone())
+    }
+
+    /// The call's language: the page's when it chose one, else the person's.
+    fn locale(&self, ctx: &CallContext) -> String {
+        match self.panels() {
+            Some(p) if !ctx.locale_from_page => p.locale(),
+            _ => ctx.locale.clone(),
         }
     }
 
@@ -353,7 +461,7 @@ impl WindowPrompter {
         result
     }
 
-    fn base_view(ctx: &CallContext, kind: &'static str) -> View {
+    fn base_view(&self, ctx: &CallContext, kind: &'static str) -> View {
         View {
             version: 0,
             kind,
@@ -361,22 +469,25 @@ impl WindowPrompter {
                 qoltanba_protocol::Origin::Absent => String::new(),
                 qoltanba_protocol::Origin::Header(h) => h.clone(),
             },
-            locale: ctx.locale.clone(),
+            locale: self.locale(ctx),
             method: String::new(),
             purpose: PurposeView::default(),
             offers: Vec::new(),
             allows_files: false,
             error: None,
+            logo: None,
         }
     }
 }
 
 impl Prompter for WindowPrompter {
     fn approve_origin(&self, ctx: &CallContext) -> OriginDecision {
-        match self.ask(ctx, &Self::base_view(ctx, "origin")) {
+        match self.ask(ctx, &self.base_view(ctx, "origin")) {
             Ok(Answer::Origin { decision }) => match decision.as_str() {
                 "always" => OriginDecision::AllowAlways,
                 "once" => OriginDecision::AllowOnce,
+                // «Refuse» is remembered (revocable under Sites), so a page cannot nag.
+                "deny" => OriginDecision::DenyAlways,
                 _ => OriginDecision::Deny,
             },
             _ => OriginDecision::Deny,
@@ -389,7 +500,7 @@ impl Prompter for WindowPrompter {
         request: &KeyRequest<'_>,
         offers: &[Offer],
     ) -> Result<Choice, PromptError> {
-        let mut view = Self::base_view(ctx, "sign");
+        let mut view = self.base_view(ctx, "sign");
         request.method.clone_into(&mut view.method);
         view.purpose = match &request.purpose {
             Purpose::ReadCertificate => PurposeView {
@@ -399,6 +510,7 @@ impl Prompter for WindowPrompter {
             Purpose::Sign {
                 format,
                 documents,
+                sizes,
                 attached,
                 hash_only,
                 timestamp_unavailable,
@@ -406,12 +518,24 @@ impl Prompter for WindowPrompter {
                 read_certificate: false,
                 format: (*format).to_owned(),
                 documents: documents.clone(),
+                sizes: sizes.clone(),
                 attached: *attached,
                 hash_only: *hash_only,
                 timestamp_unavailable: *timestamp_unavailable,
             },
         };
-        view.offers = offers.iter().map(|o| offer_view(o, &ctx.locale)).collect();
+        let anchors = self.anchors.lock().map(|a| a.clone()).unwrap_or_default();
+        let default = self.panels().and_then(|p| p.default_key());
+        view.offers = offers
+            .iter()
+            .map(|o| offer_view(o, &view.locale, &anchors, default.as_deref()))
+            .collect();
+        // The default certificate comes first (still with its password asked).
+        view.offers.sort_by_key(|o| !(o.is_default && o.usable));
+        view.logo = request.logo.map(|png| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(png)
+        });
         view.allows_files = request.allows(qoltanba_keys::STORAGE_PKCS12);
         // Keep the last refusal on screen until the person tries again.
         view.error = self.view(ctx.id).and_then(|v| v.error);
@@ -448,6 +572,18 @@ impl Prompter for WindowPrompter {
         {
             let _ = w.destroy();
         }
+    }
+
+    fn show(&self, panel: qoltanba_protocol::Panel) -> bool {
+        let Ok(app) = self.app() else { return false };
+        let tab = match panel {
+            qoltanba_protocol::Panel::Settings => "settings",
+            qoltanba_protocol::Panel::About => "about",
+        };
+        let handle = app.clone();
+        // Windows are made on the main thread.
+        app.run_on_main_thread(move || crate::panels::show_main(&handle, tab))
+            .is_ok()
     }
 }
 

@@ -132,10 +132,15 @@ impl Driver {
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "clicking {css} had no effect"
-            );
+            if start.elapsed() > Duration::from_secs(30) {
+                self.screenshot("failure");
+                let page = self.cmd(
+                    "POST",
+                    "/execute/sync",
+                    Some(json!({"script": "return document.body.innerText", "args": []})),
+                );
+                panic!("clicking {css} had no effect; the page shows: {page}");
+            }
         }
     }
     fn visible_text(&self, css: &str) -> String {
@@ -278,6 +283,7 @@ fn a_person_signs_in_the_window() {
             .unwrap(),
     );
     std::thread::sleep(Duration::from_millis(500));
+    let home = tempfile::tempdir().unwrap();
     let wd_port = free_port();
     let _driver = Guard(
         Command::new(driver)
@@ -290,6 +296,10 @@ fn a_person_signs_in_the_window() {
             .arg("--native-driver")
             .arg(webkit)
             .env("DISPLAY", &display)
+            // The app's HOME: autostart writes ~/.config/autostart there, not in the real one.
+            .env("HOME", home.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_DATA_HOME")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -387,9 +397,11 @@ fn a_person_signs_in_the_window() {
     assert!(v.ok, "{}", v.output);
 
     // 2. Russian (the request's locale): the remembered key is a card with its holder.
-    let basics = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":true},"signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]},"locale":"ru"}}"#;
+    let basics = json!({"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK",
+        "signingParams":{"decode":true,"encapsulate":true},"signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]},
+        "locale":"ru","logo": logo_png()}}).to_string();
     let known = d.settled_handles();
-    let client = ask(vec![basics.to_owned()]);
+    let client = ask(vec![basics]);
     d.switch_to_new(&known, "portal.example");
     let offers = d.wait_text("#offers", "ТЕСТОВ ТЕСТ ТЕСТОВИЧ");
     assert!(
@@ -397,8 +409,36 @@ fn a_person_signs_in_the_window() {
         "{offers}"
     );
     d.wait_text("#sign", "Подписать");
+    // The site's logo is an image the webview decoded.
+    let logo = d.cmd(
+        "POST",
+        "/execute/sync",
+        Some(json!({"script": "const l = document.getElementById('logo'); return !l.hidden && l.complete ? l.naturalWidth : 0;", "args": []})),
+    );
+    assert_eq!(logo, json!(48), "the logo was not shown");
     d.type_into("#secret", "Qwerty12");
     d.screenshot("sign-ru");
+    // Certificate details: every field, copyable; then make it the default certificate.
+    d.click_until(".details-toggle", || {
+        d.visible_text(".details").contains("SHA-256")
+    });
+    let details = d.visible_text(".details");
+    for want in [
+        "ФИО",
+        "ИИН",
+        "123456789011",
+        "Серийный номер",
+        "Действует по",
+        "Цепочка доверия",
+        "доверенная (НУЦ)",
+    ] {
+        assert!(details.contains(want), "details lack {want}: {details}");
+    }
+    d.screenshot("details-ru");
+    d.click_until(".default-toggle", || {
+        d.visible_text(".default-toggle")
+            .contains("Выбран по умолчанию")
+    });
     d.click_until("#sign", || client.is_finished());
     let reply = client.join().unwrap();
     assert_eq!(reply["status"], true, "{reply}");
@@ -420,6 +460,7 @@ fn a_person_signs_in_the_window() {
     d.switch_to_new(&known, "portal.example");
     let offers = d.wait_text("#offers", "ТЕСТОВ ТЕСТ ТЕСТОВИЧ");
     assert!(offers.contains("different kind of key"), "{offers}");
+    assert!(offers.contains("Default certificate"), "{offers}");
     d.wait_text("#cancel", "Cancel");
     d.screenshot("sign-en-disabled-key");
     d.click_until("#cancel", || client.is_finished());
@@ -455,4 +496,125 @@ fn a_person_signs_in_the_window() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+
+    // 5. A new site refused: remembered, and not asked again.
+    let known = d.settled_handles();
+    let evil = {
+        let url = format!("ws://127.0.0.1:{port}");
+        std::thread::spawn(move || {
+            let mut req = url.into_client_request().unwrap();
+            req.headers_mut()
+                .insert("Origin", "https://evil.example".parse().unwrap());
+            let (mut ws, _) = tungstenite::connect(req).unwrap();
+            ws.read().unwrap();
+            let mut replies = Vec::new();
+            for _ in 0..2 {
+                ws.send(Message::text(cades)).unwrap();
+                replies.push(ws.read().unwrap().to_text().unwrap().to_owned());
+            }
+            replies
+        })
+    };
+    d.switch_to_new(&known, "evil.example");
+    d.wait_text("#origin-site", "https://evil.example");
+    d.click_until("#deny", || evil.is_finished());
+    let replies = evil.join().unwrap();
+    assert_eq!(
+        replies.len(),
+        2,
+        "the second call was not answered: {replies:?}"
+    );
+
+    // 6. The main window (the person's language, Kazakh by default): sites, history, settings.
+    let main = d.settled_handles();
+    let main = main
+        .iter()
+        .find(|h| {
+            d.cmd("POST", "/window", Some(json!({"handle": h})));
+            d.title() == "Qoltanba"
+        })
+        .cloned()
+        .expect("the main window");
+    d.cmd("POST", "/window", Some(json!({"handle": main})));
+    d.click_until("#tab-sites", || {
+        d.visible_text("#allowed")
+            .contains("https://portal.example")
+    });
+    assert!(d.text("#refused").contains("https://evil.example"));
+    d.screenshot("sites-kk");
+    d.click_until("#tab-history", || {
+        d.visible_text("#history-rows").contains("қол қойылды")
+    });
+    let history = d.text("#history-rows");
+    for want in [
+        "https://portal.example",
+        "ТЕСТОВ ТЕСТ ТЕСТОВИЧ",
+        "123456789011",
+        "бас тартылды",
+        "сайтқа тыйым салынды",
+        "basics.sign",
+    ] {
+        assert!(history.contains(want), "history lacks {want}: {history}");
+    }
+    assert!(
+        !history.contains("MTEK"),
+        "document content in the history: {history}"
+    );
+    d.screenshot("history-kk");
+    // Forget the refused site; it is asked again next time.
+    d.click_until("#tab-sites", || d.visible_text("#refused").contains("evil"));
+    d.click_until("#refused button", || !d.text("#refused").contains("evil"));
+    // Settings: the language follows at once; autostart writes the login entry.
+    d.click_until("#tab-settings", || {
+        d.visible_text("#data-dirs").contains("data")
+    });
+    d.cmd(
+        "POST",
+        "/execute/sync",
+        Some(json!({"script": "const s = document.getElementById('language'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return s.value;", "args": []})),
+    );
+    d.wait_text("#tab-settings", "Настройки");
+    let autostart = home.path().join(".config/autostart/Qoltanba.desktop");
+    d.click_until("#autostart", || autostart.is_file());
+    let entry = std::fs::read_to_string(&autostart).unwrap();
+    assert!(entry.contains("--minimized"), "{entry}");
+    d.screenshot("settings-ru");
+    d.click_until("#autostart", || !autostart.is_file());
+    // A page may open the settings (accessory showSettings) once it is allowed.
+    d.click_until("#tab-about", || {
+        d.visible_text("#about-modules").contains("basics")
+    });
+    d.screenshot("about-ru");
+    let show = ask(vec![
+        r#"{"module":"kz.gov.pki.ncalayerservices.accessory","method":"showSettings"}"#.to_owned(),
+    ]);
+    show.join().unwrap();
+    d.wait_text("body", "Путь к библиотеке");
+    assert_eq!(
+        d.visible_text("#tab-settings[aria-selected=true]"),
+        "Настройки"
+    );
+    // Clearing the history leaves nothing.
+    d.click_until("#tab-history", || {
+        d.visible_text("#history-clear").contains("Очистить")
+    });
+    d.click_until("#history-clear", || {
+        d.visible_text("#history-empty").contains("пуста")
+    });
+    assert!(!dir.path().join("data/history.jsonl").exists());
+}
+
+/// A 48×24 PNG, as a portal's logo.
+fn logo_png() -> String {
+    let mut out = Vec::new();
+    {
+        let mut e = png::Encoder::new(&mut out, 48, 24);
+        e.set_color(png::ColorType::Rgb);
+        let mut w = e.write_header().unwrap();
+        let pixels: Vec<u8> = (0..48 * 24)
+            .flat_map(|i| [0, 175, (i % 256) as u8])
+            .collect();
+        w.write_image_data(&pixels).unwrap();
+    }
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, out)
 }

@@ -182,6 +182,7 @@ impl TerminalPrompter {
             Purpose::Sign {
                 format,
                 documents,
+                sizes,
                 attached,
                 hash_only,
                 timestamp_unavailable,
@@ -195,8 +196,12 @@ impl TerminalPrompter {
                         if *hash_only { " (a hash only)" } else { "" }
                     ),
                 );
-                for d in documents.iter().take(5) {
-                    say(w, &format!("    - {d}"));
+                for (d, n) in documents.iter().zip(sizes).take(5) {
+                    if d.is_empty() {
+                        say(w, &format!("    - {n} bytes"));
+                    } else {
+                        say(w, &format!("    - {n} bytes: {d}"));
+                    }
                 }
                 if *timestamp_unavailable {
                     say(w, "    note: a timestamp was asked for; none will be added");

@@ -52,6 +52,9 @@ pub struct BasicsSign {
     pub filter: KeyFilter,
     /// `locale`, when the page sent one (it wins over the connection's for this call).
     pub locale: Option<String>,
+    /// `logo`: the site's PNG, when it sent a valid one ([`crate::logo::check`]); anything
+    /// else is dropped and the call goes on without it.
+    pub logo: Option<Vec<u8>>,
 }
 
 /// Why the arguments were refused: (`code`, `details`).
@@ -252,6 +255,10 @@ impl BasicsSign {
                 .and_then(Value::as_str)
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned),
+            logo: obj
+                .get("logo")
+                .and_then(Value::as_str)
+                .and_then(|l| crate::logo::check(l).ok()),
         })
     }
 }

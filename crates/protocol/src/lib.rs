@@ -11,6 +11,7 @@ pub mod basics;
 pub mod calls;
 mod dispatch;
 pub mod filter;
+pub mod logo;
 pub mod origin;
 mod prompter;
 pub mod wire;
@@ -22,7 +23,7 @@ pub use filter::{ChainRule, KeyFilter, Mismatch};
 pub use origin::{MemoryOriginStore, OriginPolicy, OriginStore, RateLimited};
 pub use prompter::{
     AfterRefusal, CallContext, Cancel, CancelReason, Choice, KeyRequest, NO_ORIGIN, Offer, Origin,
-    OriginDecision, PromptError, Prompter, Purpose, Refusal, TokenStorages,
+    OriginDecision, Panel, PromptError, Prompter, Purpose, Refusal, TokenStorages,
 };
 pub use wire::Failure;
 

@@ -147,6 +147,12 @@ pub trait OriginStore: Send + Sync {
     fn is_remembered(&self, origin: &str) -> bool;
     /// Remembers an approval.
     fn remember(&self, origin: &str);
+    /// True if the person refused this origin before ([`crate::OriginDecision::DenyAlways`]).
+    fn is_refused(&self, _origin: &str) -> bool {
+        false
+    }
+    /// Remembers a refusal (a store that keeps none asks again next time).
+    fn remember_refusal(&self, _origin: &str) {}
 }
 
 /// An [`OriginStore`] in memory.
@@ -283,6 +289,10 @@ impl<P: Prompter> Prompter for RateLimited<P> {
             self.freed.notify_all();
         }
     }
+
+    fn show(&self, panel: crate::prompter::Panel) -> bool {
+        self.inner.show(panel)
+    }
 }
 
 #[cfg(test)]
@@ -322,6 +332,7 @@ mod tests {
             purpose: Purpose::ReadCertificate,
             filter: &filter,
             storages: &[],
+            logo: None,
         };
         let ask = |c: &CallContext| {
             let r = p.choose_key(c, &req, &[]).err();
@@ -356,6 +367,7 @@ mod tests {
             purpose: Purpose::ReadCertificate,
             filter: &filter,
             storages: &[],
+            logo: None,
         };
         let first = ctx("https://a.kz");
         assert!(p.choose_key(&first, &req, &[]).is_err()); // holds the slot until done
@@ -369,6 +381,7 @@ mod tests {
                 purpose: Purpose::ReadCertificate,
                 filter: &filter,
                 storages: &[],
+                logo: None,
             };
             p2.choose_key(&second, &req, &[]).err()
         });

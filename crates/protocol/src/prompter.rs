@@ -117,6 +117,9 @@ pub struct CallContext {
     /// The UI language for this call: the request's own `locale`, else the connection's
     /// (`changeLocale`), else `kk`.
     pub locale: String,
+    /// True when the page chose `locale` (its request's `locale`, `changeLocale`); false when
+    /// it is the default, which a desktop may replace with the person's own language.
+    pub locale_from_page: bool,
     /// Fires when the page goes away: close the prompt and return [`PromptError::Cancelled`].
     pub cancel: Cancel,
 }
@@ -130,6 +133,7 @@ impl CallContext {
             id: NEXT_CALL.fetch_add(1, Ordering::Relaxed),
             origin,
             locale,
+            locale_from_page: false,
             cancel,
         }
     }
@@ -146,6 +150,8 @@ pub enum Purpose {
         format: &'static str,
         /// One short human summary per document (size, first characters of XML…).
         documents: Vec<String>,
+        /// Each document's size in bytes (of the hash, for hash-only requests).
+        sizes: Vec<usize>,
         /// Attached CMS.
         attached: bool,
         /// The data is a precomputed hash.
@@ -166,6 +172,8 @@ pub struct KeyRequest<'a> {
     pub filter: &'a KeyFilter,
     /// Storages the site allows (`PKCS12`, `AKKaztokenStore`…); empty = any.
     pub storages: &'a [String],
+    /// The site's logo (a checked PNG), when it sent one.
+    pub logo: Option<&'a [u8]>,
 }
 
 impl KeyRequest<'_> {
@@ -261,8 +269,21 @@ pub enum OriginDecision {
     AllowAlways,
     /// Allow this once.
     AllowOnce,
-    /// Refuse.
+    /// Refuse this time.
     Deny,
+    /// Refuse, and remember (the site's calls are refused without asking until the person
+    /// revokes it).
+    DenyAlways,
+}
+
+/// A window of the app that a page may ask to see (accessory `showSettings`,
+/// `showBundleManager`); showing it answers no question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    /// The settings.
+    Settings,
+    /// What is built in (NCALayer's bundle manager; Qoltanba has no bundles).
+    About,
 }
 
 /// Asks a person. Only asks: the engine lists, filters and opens the keys.
@@ -296,6 +317,11 @@ pub trait Prompter: Send + Sync {
 
     /// The call is over (signed, refused or abandoned): close whatever is still shown.
     fn done(&self, _ctx: &CallContext) {}
+
+    /// Shows one of the app's own windows; false when there is none (terminal, tests).
+    fn show(&self, _panel: Panel) -> bool {
+        false
+    }
 }
 
 /// What the server knows about connected tokens (commonUtils `getActiveTokens`).
@@ -329,5 +355,8 @@ impl<P: Prompter + ?Sized> Prompter for Arc<P> {
     }
     fn done(&self, ctx: &CallContext) {
         (**self).done(ctx);
+    }
+    fn show(&self, panel: Panel) -> bool {
+        (**self).show(panel)
     }
 }

@@ -51,6 +51,30 @@ pub enum Failure {
     Unsupported(String),
 }
 
+impl Failure {
+    /// A short stable name of the failure for records (history): no detail, no content.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timed_out",
+            Self::OriginDenied => "site_refused",
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::NoMatchingKey(_) => "no_matching_key",
+            Self::NoToken => "no_token",
+            Self::Key(KeyError::WrongPassword) => "wrong_password",
+            Self::Key(KeyError::WrongPin { .. }) => "wrong_pin",
+            Self::Key(KeyError::PinLocked) => "pin_locked",
+            Self::Key(KeyError::TokenRemoved) => "token_removed",
+            Self::Key(_) => "key_error",
+            Self::Mismatch(_) => "key_does_not_fit",
+            Self::BadInput(_) => "bad_input",
+            Self::Sign(_) => "sign_error",
+            Self::Unsupported(_) => "unsupported",
+        }
+    }
+}
+
 fn reasons_text(reasons: &[String]) -> String {
     if reasons.is_empty() {
         String::new()

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use qoltanba_keys::{FileMemory, KeyFiles, RememberedFile};
 use qoltanba_pkcs11::TokenDirectory;
-use qoltanba_protocol::{Dispatcher, Journal, Limits, Prompter, RateLimited, Settings};
+use qoltanba_protocol::{Dispatcher, Limits, Prompter, RateLimited, Settings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::history::{History, HistoryJournal};
 use crate::origins::{FileOriginStore, PolicyFile};
 use crate::{DEFAULT_MAX_MESSAGE, DEFAULT_PORT, ServerOptions, tls};
 
@@ -181,12 +182,77 @@ pub fn trust_anchors(data: &Path, extra: &[PathBuf]) -> Result<Vec<Vec<u8>>, Eng
     Ok(out)
 }
 
+/// `settings.toml`: what the person chose (`key_files`, `language`, `default_key`,
+/// `last_folder`…), read and written as a TOML table so that keys this version does not know
+/// are kept. Never a password.
+#[derive(Debug, Clone)]
+pub struct SettingsFile {
+    path: PathBuf,
+}
+
+impl SettingsFile {
+    /// `<config_dir>/settings.toml`.
+    pub fn new(config_dir: &Path) -> Self {
+        Self {
+            path: config_dir.join("settings.toml"),
+        }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The whole table (missing or invalid: empty).
+    pub fn table(&self) -> toml::Table {
+        std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .unwrap_or_default()
+    }
+
+    /// A string setting.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.table()
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// PKCS#11 libraries the person added (`[[tokens]] storage = "…" module = "…"`), used
+    /// besides the admin's and the ones found in known places.
+    pub fn tokens(&self) -> Vec<qoltanba_pkcs11::ModuleConfig> {
+        self.table()
+            .get("tokens")
+            .cloned()
+            .and_then(|v| v.try_into().ok())
+            .unwrap_or_default()
+    }
+
+    /// Sets (`Some`) or removes (`None`) one setting, keeping the others.
+    pub fn set(&self, key: &str, value: Option<toml::Value>) -> std::io::Result<()> {
+        let mut table = self.table();
+        match value {
+            Some(v) => {
+                table.insert(key.to_owned(), v);
+            }
+            None => {
+                table.remove(key);
+            }
+        }
+        write_atomically(
+            &self.path,
+            toml::to_string(&table).unwrap_or_default().as_bytes(),
+        )
+    }
+}
+
 /// Remembered key files: their paths in `settings.toml` (`key_files`, the list a person can
 /// read and edit), their public certificates in `<data_dir>/key-files.json` (a cache, so that
 /// names can be shown before a password is typed). Never a password.
 #[derive(Debug)]
 pub struct SettingsFileMemory {
-    settings: PathBuf,
+    settings: SettingsFile,
     cache: PathBuf,
 }
 
@@ -194,16 +260,9 @@ impl SettingsFileMemory {
     /// Over `<config_dir>/settings.toml` and `<data_dir>/key-files.json`.
     pub fn new(config_dir: &Path, data_dir: &Path) -> Self {
         Self {
-            settings: config_dir.join("settings.toml"),
+            settings: SettingsFile::new(config_dir),
             cache: data_dir.join("key-files.json"),
         }
-    }
-
-    fn table(&self) -> toml::Table {
-        std::fs::read_to_string(&self.settings)
-            .ok()
-            .and_then(|t| t.parse::<toml::Table>().ok())
-            .unwrap_or_default()
     }
 }
 
@@ -221,6 +280,7 @@ impl FileMemory for SettingsFileMemory {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         let paths = self
+            .settings
             .table()
             .get("key_files")
             .and_then(toml::Value::as_array)
@@ -244,15 +304,11 @@ impl FileMemory for SettingsFileMemory {
     }
 
     fn save(&self, files: &[RememberedFile]) {
-        let mut table = self.table();
-        table.insert(
-            "key_files".into(),
-            toml::Value::Array(
-                files
-                    .iter()
-                    .map(|f| toml::Value::String(f.path.display().to_string()))
-                    .collect(),
-            ),
+        let list = toml::Value::Array(
+            files
+                .iter()
+                .map(|f| toml::Value::String(f.path.display().to_string()))
+                .collect(),
         );
         let cache: Vec<CachedCert> = files
             .iter()
@@ -264,10 +320,7 @@ impl FileMemory for SettingsFileMemory {
             })
             .collect();
         // Best effort: a list that cannot be saved is only forgotten at exit.
-        let _ = write_atomically(
-            &self.settings,
-            toml::to_string(&table).unwrap_or_default().as_bytes(),
-        );
+        let _ = self.settings.set("key_files", Some(list));
         let _ = write_atomically(
             &self.cache,
             &serde_json::to_vec_pretty(&cache).unwrap_or_default(),
@@ -294,15 +347,6 @@ impl qoltanba_protocol::TokenStorages for TokensPort {
     }
 }
 
-/// The local log: failures' detail goes to standard error, never to the page.
-struct StderrJournal;
-
-impl Journal for StderrJournal {
-    fn failed(&self, ctx: &qoltanba_protocol::CallContext, method: &str, detail: &str) {
-        eprintln!("qoltanba: {} {method}: {detail}", ctx.origin);
-    }
-}
-
 /// A started engine, ready to bind and serve.
 pub struct Engine {
     /// The protocol, with its prompter and key providers.
@@ -321,6 +365,12 @@ pub struct Engine {
     pub key_files: Arc<KeyFiles>,
     /// PKCS#11 tokens.
     pub tokens: Arc<TokenDirectory>,
+    /// The person's site decisions.
+    pub origins: Arc<FileOriginStore>,
+    /// What was signed.
+    pub history: Arc<History>,
+    /// `settings.toml`.
+    pub settings: SettingsFile,
     /// Things the person or admin should know (no trust anchors, a new TLS certificate).
     pub notices: Vec<String>,
 }
@@ -340,9 +390,10 @@ impl Engine {
             );
         }
         let policy = load_policy(config.policy.as_deref())?;
-        let tokens = Arc::new(TokenDirectory::new(qoltanba_pkcs11::discover(
-            &policy.tokens,
-        )));
+        let settings = SettingsFile::new(&conf);
+        let mut modules = policy.tokens.clone();
+        modules.extend(settings.tokens());
+        let tokens = Arc::new(TokenDirectory::new(qoltanba_pkcs11::discover(&modules)));
         let key_files = Arc::new(KeyFiles::new(Arc::new(SettingsFileMemory::new(
             &conf, &data,
         ))));
@@ -351,9 +402,10 @@ impl Engine {
             None => prompter,
         };
         let store = Arc::new(FileOriginStore::open(&data));
+        let history = Arc::new(History::open(&data));
         let dispatcher = Dispatcher::new(
             prompter,
-            store,
+            store.clone(),
             Settings {
                 trust_anchors: anchors,
                 origins: policy.origin_policy(),
@@ -363,7 +415,9 @@ impl Engine {
         .with_key_files(key_files.clone())
         .with_provider(tokens.clone())
         .with_tokens(Arc::new(TokensPort(tokens.clone())))
-        .with_journal(Arc::new(StderrJournal));
+        .with_journal(Arc::new(HistoryJournal {
+            history: history.clone(),
+        }));
         let mut options = ServerOptions {
             max_message: config.max_message,
             request_timeout: config.request_timeout,
@@ -386,10 +440,13 @@ impl Engine {
             options,
             listen: config.listen,
             data_dir: data,
-            config_dir: conf,
             policy,
             key_files,
             tokens,
+            origins: store,
+            history,
+            settings,
+            config_dir: conf,
             notices,
         })
     }

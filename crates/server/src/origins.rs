@@ -7,61 +7,130 @@ use std::sync::Mutex;
 
 use qoltanba_protocol::{OriginPolicy, OriginStore};
 
-/// Approvals kept in a JSON file (a sorted array of origins).
+/// The person's decisions kept in a JSON file: `{"allowed": [...], "refused": [...]}` (an older
+/// file holding a plain array lists allowed origins).
 #[derive(Debug)]
 pub struct FileOriginStore {
     path: PathBuf,
-    set: Mutex<BTreeSet<String>>,
+    sets: Mutex<Decisions>,
+}
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Decisions {
+    #[serde(default)]
+    allowed: BTreeSet<String>,
+    #[serde(default)]
+    refused: BTreeSet<String>,
 }
 
 impl FileOriginStore {
     /// Loads `<data_dir>/origins.json` (missing or unreadable: empty).
     pub fn open(data_dir: &Path) -> Self {
         let path = data_dir.join("origins.json");
-        let set = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<BTreeSet<String>>(&b).ok())
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let sets = serde_json::from_slice::<Decisions>(&bytes)
+            .or_else(|_| {
+                serde_json::from_slice::<BTreeSet<String>>(&bytes).map(|allowed| Decisions {
+                    allowed,
+                    refused: BTreeSet::new(),
+                })
+            })
             .unwrap_or_default();
         Self {
             path,
-            set: Mutex::new(set),
+            sets: Mutex::new(sets),
         }
     }
 
-    /// The remembered origins.
+    /// The origins the person allowed always.
     pub fn list(&self) -> Vec<String> {
-        self.set
+        self.sets
             .lock()
-            .map(|s| s.iter().cloned().collect())
+            .map(|s| s.allowed.iter().cloned().collect())
             .unwrap_or_default()
     }
 
-    /// Forgets an origin; true if it was remembered.
+    /// The origins the person refused always.
+    pub fn list_refused(&self) -> Vec<String> {
+        self.sets
+            .lock()
+            .map(|s| s.refused.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Forgets the person's decision on an origin (allowed or refused); true if there was one.
     pub fn revoke(&self, origin: &str) -> std::io::Result<bool> {
-        let removed = self.set.lock().is_ok_and(|mut s| s.remove(origin));
+        let removed = self.sets.lock().is_ok_and(|mut s| {
+            let a = s.allowed.remove(origin);
+            let r = s.refused.remove(origin);
+            a || r
+        });
         self.save()?;
         Ok(removed)
     }
 
     fn save(&self) -> std::io::Result<()> {
-        crate::engine::write_atomically(
-            &self.path,
-            &serde_json::to_vec_pretty(&self.list()).unwrap_or_default(),
-        )
+        let bytes = self
+            .sets
+            .lock()
+            .map(|s| serde_json::to_vec_pretty(&*s).unwrap_or_default())
+            .unwrap_or_default();
+        crate::engine::write_atomically(&self.path, &bytes)
+    }
+
+    fn change(&self, f: impl FnOnce(&mut Decisions)) {
+        if let Ok(mut s) = self.sets.lock() {
+            f(&mut s);
+        }
+        // Best effort: a decision that cannot be saved is asked again next time.
+        let _ = self.save();
     }
 }
 
 impl OriginStore for FileOriginStore {
     fn is_remembered(&self, origin: &str) -> bool {
-        self.set.lock().is_ok_and(|s| s.contains(origin))
+        self.sets.lock().is_ok_and(|s| s.allowed.contains(origin))
     }
 
     fn remember(&self, origin: &str) {
-        if let Ok(mut s) = self.set.lock() {
-            s.insert(origin.to_owned());
-        }
-        // Best effort: an approval that cannot be saved is asked again next time.
-        let _ = self.save();
+        self.change(|s| {
+            s.refused.remove(origin);
+            s.allowed.insert(origin.to_owned());
+        });
+    }
+
+    fn is_refused(&self, origin: &str) -> bool {
+        self.sets.lock().is_ok_and(|s| s.refused.contains(origin))
+    }
+
+    fn remember_refusal(&self, origin: &str) {
+        self.change(|s| {
+            s.allowed.remove(origin);
+            s.refused.insert(origin.to_owned());
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_persist_and_an_old_plain_list_reads_as_allowed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("origins.json"), r#"["https://egov.kz"]"#).expect("write");
+        let s = FileOriginStore::open(dir.path());
+        assert!(s.is_remembered("https://egov.kz"));
+        s.remember_refusal("https://evil.example");
+        s.remember_refusal("https://egov.kz");
+        let again = FileOriginStore::open(dir.path());
+        assert!(again.list().is_empty());
+        assert_eq!(
+            again.list_refused(),
+            ["https://egov.kz", "https://evil.example"]
+        );
+        assert!(again.revoke("https://evil.example").expect("revoke"));
+        assert!(!FileOriginStore::open(dir.path()).is_refused("https://evil.example"));
     }
 }
 

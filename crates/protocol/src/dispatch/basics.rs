@@ -90,12 +90,14 @@ impl Dispatcher {
                 purpose: Purpose::Sign {
                     format: call.format.name(),
                     documents: summaries,
+                    sizes: docs.iter().map(Vec::len).collect(),
                     attached: call.encapsulate && call.format == Format::Cms,
                     hash_only: call.digested,
                     timestamp_unavailable: call.timestamp,
                 },
                 filter: &call.filter,
                 storages: &call.storages,
+                logo: call.logo.as_deref(),
             },
         )?;
         let key = key.as_ref();

@@ -59,6 +59,7 @@ impl Dispatcher {
                 purpose,
                 filter: &filter,
                 storages: &[storage.to_owned()],
+                logo: None,
             },
         )
     }
@@ -94,6 +95,7 @@ impl Dispatcher {
                         purpose: Purpose::ReadCertificate,
                         filter: &filter,
                         storages: &[storage],
+                        logo: None,
                     },
                 )?;
                 Ok(Some(key_info(key.as_ref())))
@@ -119,6 +121,7 @@ impl Dispatcher {
                     Purpose::Sign {
                         format: "cms",
                         documents: vec![summary_of_bytes(&content)],
+                        sizes: vec![content.len()],
                         attached,
                         hash_only: false,
                         timestamp_unavailable: false,
@@ -149,6 +152,7 @@ impl Dispatcher {
                     Purpose::Sign {
                         format: "cms",
                         documents: vec![format!("hash {}", hex::encode(&digest))],
+                        sizes: vec![digest.len()],
                         attached: false,
                         hash_only: true,
                         timestamp_unavailable: false,
@@ -179,6 +183,7 @@ impl Dispatcher {
                     Purpose::Sign {
                         format: "xml",
                         documents: xmls.iter().map(|x| summary_of_xml(x)).collect(),
+                        sizes: xmls.iter().map(|x| x.len()).collect(),
                         attached: true,
                         hash_only: false,
                         timestamp_unavailable: false,

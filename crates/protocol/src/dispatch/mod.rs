@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::calls::{Call, Incoming, parse_frame};
 use crate::origin::{OriginPolicy, OriginStore, Verdict};
-use crate::prompter::{CallContext, Cancel, KeyRequest, Origin, OriginDecision, Prompter};
+use crate::prompter::{CallContext, Cancel, KeyRequest, Origin, OriginDecision, Panel, Prompter};
 use crate::wire::Failure;
 use crate::{Limits, TokenStorages};
 
@@ -71,6 +71,11 @@ impl Connection {
             .unwrap_or_else(|| DEFAULT_LOCALE.to_owned())
     }
 
+    /// True once the page chose a locale (`changeLocale`).
+    pub fn has_locale(&self) -> bool {
+        self.locale.lock().is_ok_and(|l| l.is_some())
+    }
+
     fn set_locale(&self, locale: &str) {
         if let Ok(mut l) = self.locale.lock() {
             *l = Some(locale.to_owned());
@@ -80,8 +85,9 @@ impl Connection {
 
 /// What happened, for the local log and history: never a secret, never document content.
 pub trait Journal: Send + Sync {
-    /// A call failed; `detail` is for the local log only.
-    fn failed(&self, ctx: &CallContext, method: &str, detail: &str);
+    /// A call failed ([`Failure::kind`] for a record, its `Display` and `Debug` for the local
+    /// log only).
+    fn failed(&self, ctx: &CallContext, method: &str, failure: &Failure);
     /// A call produced signatures with the key of `details`.
     fn signed(
         &self,
@@ -172,11 +178,13 @@ impl Dispatcher {
             Incoming::Call(c) => c,
         };
         let ctx = |locale: Option<&str>| {
-            CallContext::new(
+            let mut c = CallContext::new(
                 conn.origin().clone(),
                 locale.map_or_else(|| conn.locale(), str::to_owned),
                 cancel.clone(),
-            )
+            );
+            c.locale_from_page = locale.is_some() || conn.has_locale();
+            c
         };
         let reply: Value = match call {
             Call::UnknownModule(_) => json!({"success": false, "errorCode": "MODULE_NOT_FOUND"}),
@@ -189,9 +197,35 @@ impl Dispatcher {
             }
             Call::Basics { method, args } => self.basics(&method, args.as_ref(), &ctx),
             Call::Applet { method, args } => self.applet(&ctx(None), conn, &method, &args),
-            Call::Accessory { method } => accessory::reply(&method),
+            Call::Accessory { method } => {
+                // A site the person or admin allowed may open the settings or about window;
+                // others get the same reply with nothing shown (no window is opened for a
+                // site never admitted).
+                let panel = match method.as_str() {
+                    "showSettings" => Some(Panel::Settings),
+                    "showBundleManager" => Some(Panel::About),
+                    _ => None,
+                };
+                if let Some(p) = panel
+                    && self.is_admitted(conn.origin())
+                {
+                    self.prompter.show(p);
+                }
+                accessory::reply(&method)
+            }
         };
         Some(reply.to_string())
+    }
+
+    /// True when the site may use the service without being asked (admin policy or an
+    /// approval remembered).
+    fn is_admitted(&self, origin: &Origin) -> bool {
+        let origin = origin.as_key();
+        match self.settings.origins.verdict(origin) {
+            Verdict::Denied => false,
+            Verdict::Allowed => true,
+            Verdict::Ask => self.store.is_remembered(origin),
+        }
     }
 
     /// Admin policy, remembered approvals, then the person.
@@ -201,6 +235,7 @@ impl Dispatcher {
             Verdict::Denied => Err(Failure::OriginDenied),
             Verdict::Allowed => Ok(()),
             Verdict::Ask if self.store.is_remembered(origin) => Ok(()),
+            Verdict::Ask if self.store.is_refused(origin) => Err(Failure::OriginDenied),
             Verdict::Ask => {
                 let decision = self.prompter.approve_origin(ctx);
                 if ctx.cancel.is_cancelled() {
@@ -213,6 +248,10 @@ impl Dispatcher {
                     }
                     OriginDecision::AllowOnce => Ok(()),
                     OriginDecision::Deny => Err(Failure::OriginDenied),
+                    OriginDecision::DenyAlways => {
+                        self.store.remember_refusal(origin);
+                        Err(Failure::OriginDenied)
+                    }
                 }
             }
         }
@@ -247,7 +286,7 @@ impl Dispatcher {
 
     fn log_failure(&self, ctx: &CallContext, method: &str, f: &Failure) {
         if let Some(j) = &self.journal {
-            j.failed(ctx, method, &format!("{f} ({f:?})"));
+            j.failed(ctx, method, f);
         }
     }
 

@@ -46,13 +46,12 @@ pub(super) fn summary_of_xml(text: &str) -> String {
     s
 }
 
-/// The size of binary data, and its text when it is short and printable.
+/// The text of binary data when it is short and printable, else nothing (the prompt shows
+/// each document's size beside it).
 pub(super) fn summary_of_bytes(data: &[u8]) -> String {
     match std::str::from_utf8(data) {
-        Ok(t) if t.len() <= 200 && !t.chars().any(char::is_control) => {
-            format!("{} bytes: {t}", data.len())
-        }
-        _ => format!("{} bytes", data.len()),
+        Ok(t) if t.len() <= 200 && !t.chars().any(char::is_control) => t.to_owned(),
+        _ => String::new(),
     }
 }
 

@@ -1,0 +1,88 @@
+//! The interface's translation files: kk, ru and en have the same keys, every key the UI and
+//! the shell use exists in each, and every result kind the history can record has its words.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn keys(lang: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join(format!("ui/i18n/{lang}.json"))).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let o = v.as_object().unwrap();
+    for (k, s) in o {
+        assert!(
+            s.as_str().is_some_and(|s| !s.trim().is_empty()),
+            "{lang}: {k} is empty"
+        );
+    }
+    o.keys().cloned().collect()
+}
+
+/// The quoted strings in `text` that follow `prefix` and look like a translation key.
+fn quoted_after(text: &str, prefix: &str, quote: char) -> Vec<String> {
+    text.match_indices(prefix)
+        // A whole word: `t("` but not `text("`.
+        .filter(|(i, _)| {
+            !text[..*i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .filter_map(|(i, _)| {
+            let rest = &text[i + prefix.len()..];
+            let end = rest.find(quote)?;
+            let k = &rest[..end];
+            k.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
+                .then(|| k.to_owned())
+        })
+        .filter(|k| !k.is_empty() && !k.ends_with('.'))
+        .collect()
+}
+
+#[test]
+fn every_language_has_every_key() {
+    let kk = keys("kk");
+    assert_eq!(kk, keys("ru"), "kk and ru differ");
+    assert_eq!(kk, keys("en"), "kk and en differ");
+    let mut used = Vec::new();
+    for f in ["ui/app.js", "ui/home.js"] {
+        let text = std::fs::read_to_string(root().join(f)).unwrap();
+        used.extend(quoted_after(&text, "t(\"", '"'));
+    }
+    for f in ["ui/index.html", "ui/home.html"] {
+        let text = std::fs::read_to_string(root().join(f)).unwrap();
+        used.extend(quoted_after(&text, "data-t=\"", '"'));
+    }
+    // Keys the shell sends for the UI to translate: field names, reason and error codes.
+    let shell = std::fs::read_to_string(root().join("src-tauri/src/prompter.rs")).unwrap();
+    used.extend(quoted_after(&shell, "(\"field.", '"').into_iter().map(|k| format!("field.{k}")));
+    for (family, block) in [("reason", "fn reason_code"), ("error", "fn error_view")] {
+        let body = &shell[shell.find(block).unwrap()..];
+        let body = &body[..body.find("\n}\n").unwrap()];
+        for code in quoted_after(body, "=> \"", '"')
+            .into_iter()
+            .chain(quoted_after(body, "=> (\"", '"'))
+        {
+            used.push(format!("{family}.{code}"));
+        }
+    }
+    // Every result the history can hold.
+    let wire = std::fs::read_to_string(root().join("crates/protocol/src/wire.rs")).unwrap();
+    let kinds = &wire[wire.find("pub fn kind(&self)").unwrap()..];
+    let kinds = &kinds[..kinds.find("\n    }\n").unwrap()];
+    let results = quoted_after(kinds, "=> \"", '"');
+    assert!(results.len() >= 10, "{results:?}");
+    used.extend(results.into_iter().map(|k| format!("result.{k}")));
+    used.push("result.signed".into());
+    for family in ["chain.trusted", "chain.untrusted", "chain.not_checked", "chain.unsupported"] {
+        used.push(family.into());
+    }
+    assert!(used.len() > 100, "the key scan found too little: {}", used.len());
+    let missing: Vec<_> = used.iter().filter(|k| !kk.contains(*k)).collect();
+    assert!(missing.is_empty(), "keys missing from ui/i18n: {missing:?}");
+}
