@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
+mod instance;
 mod panels;
 mod prompter;
 
@@ -244,6 +245,21 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // One app per data directory: a second launch shows the first one's window.
+    let data_dir = match qoltanba_server::engine::data_dir(args.data_dir.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("qoltanba-desktop: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if instance::focus_running(&data_dir) == instance::Found::Focused {
+        eprintln!(
+            "qoltanba-desktop: Qoltanba is already running for {}; its window was brought to the front",
+            data_dir.display()
+        );
+        return ExitCode::SUCCESS;
+    }
     let config = EngineConfig {
         listen: args.listen,
         tls: args.tls == "local-ca",
@@ -273,6 +289,7 @@ fn main() -> ExitCode {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let app_prompts = prompts.clone();
     let app_panels = panels.clone();
+    let instance_dir = data_dir.clone();
     let built = tauri::Builder::default()
         .plugin(
             tauri_plugin_autostart::Builder::new()
@@ -310,6 +327,13 @@ fn main() -> ExitCode {
             // Started minimized (autostart) there is no webview until a site asks.
             if !minimized {
                 show_main(app.handle(), "status");
+            }
+            let handle = app.handle().clone();
+            if let Err(e) = instance::listen(&instance_dir, move || {
+                let h = handle.clone();
+                let _ = handle.run_on_main_thread(move || show_main(&h, "status"));
+            }) {
+                eprintln!("qoltanba-desktop: a second launch cannot find this one ({e})");
             }
             let panels = app_panels.clone();
             let handle = app.handle().clone();
@@ -371,6 +395,7 @@ fn main() -> ExitCode {
         RunEvent::ExitRequested { api, code, .. } if code.is_none() => api.prevent_exit(),
         RunEvent::Exit => {
             let _ = stop_tx.send(true);
+            instance::remove(&data_dir);
         }
         _ => {}
     });

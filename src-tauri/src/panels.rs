@@ -93,8 +93,7 @@ impl Panels {
     pub(crate) fn locale(&self) -> String {
         self.status
             .lock()
-            .map(|s| s.locale.clone())
-            .unwrap_or_else(|_| "kk".into())
+            .map_or_else(|_| "kk".into(), |s| s.locale.clone())
     }
 
     /// The status with the newest history entries.
@@ -384,10 +383,17 @@ pub(crate) fn set_default_key(
     label: Option<String>,
 ) -> Result<(), String> {
     // The label (holder and ИИН, as the card showed them) is for the settings view only.
-    let label = id.as_ref().and(label).map(|l| l.chars().take(200).collect::<String>());
+    let label = id
+        .as_ref()
+        .and(label)
+        .map(|l| l.chars().take(200).collect::<String>());
     panels
         .settings
         .set("default_key_label", label.map(toml::Value::String))
-        .and_then(|()| panels.settings.set("default_key", id.map(toml::Value::String)))
+        .and_then(|()| {
+            panels
+                .settings
+                .set("default_key", id.map(toml::Value::String))
+        })
         .map_err(|e| e.to_string())
 }

@@ -60,7 +60,11 @@ fn every_language_has_every_key() {
     }
     // Keys the shell sends for the UI to translate: field names, reason and error codes.
     let shell = std::fs::read_to_string(root().join("src-tauri/src/prompter.rs")).unwrap();
-    used.extend(quoted_after(&shell, "(\"field.", '"').into_iter().map(|k| format!("field.{k}")));
+    used.extend(
+        quoted_after(&shell, "(\"field.", '"')
+            .into_iter()
+            .map(|k| format!("field.{k}")),
+    );
     for (family, block) in [("reason", "fn reason_code"), ("error", "fn error_view")] {
         let body = &shell[shell.find(block).unwrap()..];
         let body = &body[..body.find("\n}\n").unwrap()];
@@ -79,10 +83,19 @@ fn every_language_has_every_key() {
     assert!(results.len() >= 10, "{results:?}");
     used.extend(results.into_iter().map(|k| format!("result.{k}")));
     used.push("result.signed".into());
-    for family in ["chain.trusted", "chain.untrusted", "chain.not_checked", "chain.unsupported"] {
+    for family in [
+        "chain.trusted",
+        "chain.untrusted",
+        "chain.not_checked",
+        "chain.unsupported",
+    ] {
         used.push(family.into());
     }
-    assert!(used.len() > 100, "the key scan found too little: {}", used.len());
+    assert!(
+        used.len() > 100,
+        "the key scan found too little: {}",
+        used.len()
+    );
     let missing: Vec<_> = used.iter().filter(|k| !kk.contains(*k)).collect();
     assert!(missing.is_empty(), "keys missing from ui/i18n: {missing:?}");
 }

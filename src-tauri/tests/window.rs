@@ -602,6 +602,46 @@ fn a_person_signs_in_the_window() {
         d.visible_text("#history-empty").contains("пуста")
     });
     assert!(!dir.path().join("data/history.jsonl").exists());
+
+    // 7. A second launch on the same data directory shows this one's window and exits.
+    let mut second = Command::new(env!("CARGO_BIN_EXE_qoltanba-desktop"))
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--tls",
+            "off",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .env("DISPLAY", &display)
+        .env("HOME", home.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = second.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the second launch kept running"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    second
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        status.success() && err.contains("already running"),
+        "{status}: {err}"
+    );
+    d.wait_text("#tab-status[aria-selected=true]", "Состояние");
 }
 
 /// A 48×24 PNG, as a portal's logo.
@@ -611,8 +651,8 @@ fn logo_png() -> String {
         let mut e = png::Encoder::new(&mut out, 48, 24);
         e.set_color(png::ColorType::Rgb);
         let mut w = e.write_header().unwrap();
-        let pixels: Vec<u8> = (0..48 * 24)
-            .flat_map(|i| [0, 175, (i % 256) as u8])
+        let pixels: Vec<u8> = (0..48 * 24u32)
+            .flat_map(|i| [0, 175, i.to_le_bytes()[0]])
             .collect();
         w.write_image_data(&pixels).unwrap();
     }

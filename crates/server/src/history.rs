@@ -166,10 +166,11 @@ impl History {
     }
 
     fn append(&self, entry: Entry) {
+        let line = serde_json::to_string(&entry).unwrap_or_default() + "\n";
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        entries.push_back(entry.clone());
+        entries.push_back(entry);
         while entries.len() > KEEP {
             entries.pop_front();
         }
@@ -190,7 +191,6 @@ impl History {
         if let Some(dir) = self.path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let line = serde_json::to_string(&entry).unwrap_or_default() + "\n";
         let written = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

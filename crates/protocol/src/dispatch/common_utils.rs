@@ -183,7 +183,7 @@ impl Dispatcher {
                     Purpose::Sign {
                         format: "xml",
                         documents: xmls.iter().map(|x| summary_of_xml(x)).collect(),
-                        sizes: xmls.iter().map(|x| x.len()).collect(),
+                        sizes: xmls.iter().map(String::len).collect(),
                         attached: true,
                         hash_only: false,
                         timestamp_unavailable: false,
