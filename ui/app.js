@@ -5,6 +5,7 @@
 const tauri = window.__TAURI__;
 let strings = {};
 let view = null;
+let rendered = false;
 
 const $ = (id) => document.getElementById(id);
 const t = (key, vars) => {
@@ -194,7 +195,7 @@ function renderSign(v) {
     const list = $("documents");
     list.replaceChildren(...p.documents.slice(0, 20).map((d, i) => {
       const li = text("li", d);
-      if (p.sizes[i] !== undefined) li.prepend(text("span", `${sizeText(p.sizes[i])} · `, "size"));
+      if (p.sizes[i] !== undefined) li.prepend(text("span", d ? `${sizeText(p.sizes[i])} · ` : sizeText(p.sizes[i]), "size"));
       return li;
     }));
     $("hash-warning").hidden = !p.hash_only;
@@ -221,8 +222,11 @@ function renderSign(v) {
   } else {
     err.hidden = true;
   }
-  // Focus starts where the person types.
-  $("secret").focus();
+  // Focus starts where the person types; a refreshed list (a token plugged in) does not take
+  // it away from where the person is, unless that element is gone.
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (!rendered || v.error || lost) $("secret").focus();
+  rendered = true;
 }
 
 async function refresh() {

@@ -121,7 +121,12 @@ pub(crate) enum Answer {
     File { path: String, secret: String },
     /// Cancel, Escape, the window's close button.
     Cancel,
+    /// List the keys again (the window polls while it is open; tokens come and go).
+    Refresh,
 }
+
+/// How often an open signing window lists the keys again (tokens plugged in or pulled out).
+const REFRESH: Duration = Duration::from_secs(2);
 
 struct Slot {
     view: Option<View>,
@@ -392,7 +397,12 @@ impl WindowPrompter {
 
     /// Shows `view` in the call's window (opening it, or telling it to refresh) and waits for
     /// the person, the window closing, or the page going away.
-    fn ask(&self, ctx: &CallContext, view: &View) -> Result<Answer, PromptError> {
+    fn ask(
+        &self,
+        ctx: &CallContext,
+        view: &View,
+        refresh: Option<Duration>,
+    ) -> Result<Answer, PromptError> {
         let app = self.app()?;
         let inbox = {
             let mut calls = self
@@ -408,7 +418,12 @@ impl WindowPrompter {
                 }
             });
             let mut view = view.clone();
-            view.version = slot.view.as_ref().map_or(1, |v| v.version + 1);
+            // The window re-renders only when something it shows changed.
+            view.version = match &slot.view {
+                None => 1,
+                Some(old) if same(old, &view) => old.version,
+                Some(old) => old.version + 1,
+            };
             slot.view = Some(view);
             slot.inbox
                 .take()
@@ -443,9 +458,16 @@ impl WindowPrompter {
                 let _ = w.set_focus();
             }
         }
+        let asked = std::time::Instant::now();
         let result = loop {
             match inbox.recv_timeout(Duration::from_millis(100)) {
                 Ok(a) => break Ok(a),
+                Err(RecvTimeoutError::Timeout)
+                    if refresh.is_some_and(|r| asked.elapsed() >= r)
+                        && !ctx.cancel.is_cancelled() =>
+                {
+                    break Ok(Answer::Refresh);
+                }
                 Err(RecvTimeoutError::Disconnected) => break Err(PromptError::Cancelled),
                 Err(RecvTimeoutError::Timeout) if ctx.cancel.is_cancelled() => {
                     break Err(PromptError::Cancelled);
@@ -482,7 +504,7 @@ impl WindowPrompter {
 
 impl Prompter for WindowPrompter {
     fn approve_origin(&self, ctx: &CallContext) -> OriginDecision {
-        match self.ask(ctx, &self.base_view(ctx, "origin")) {
+        match self.ask(ctx, &self.base_view(ctx, "origin"), None) {
             Ok(Answer::Origin { decision }) => match decision.as_str() {
                 "always" => OriginDecision::AllowAlways,
                 "once" => OriginDecision::AllowOnce,
@@ -539,7 +561,8 @@ impl Prompter for WindowPrompter {
         view.allows_files = request.allows(qoltanba_keys::STORAGE_PKCS12);
         // Keep the last refusal on screen until the person tries again.
         view.error = self.view(ctx.id).and_then(|v| v.error);
-        match self.ask(ctx, &view)? {
+        match self.ask(ctx, &view, Some(REFRESH))? {
+            Answer::Refresh => Ok(Choice::Refresh),
             Answer::Choose { id, secret } => Ok(Choice::Offer {
                 id,
                 secret: Secret::new(secret),
@@ -585,6 +608,18 @@ impl Prompter for WindowPrompter {
         app.run_on_main_thread(move || crate::panels::show_main(&handle, tab))
             .is_ok()
     }
+}
+
+/// True when two views show the same (their versions aside).
+fn same(a: &View, b: &View) -> bool {
+    let strip = |v: &View| {
+        let mut v = serde_json::to_value(v).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("version");
+        }
+        v
+    };
+    strip(a) == strip(b)
 }
 
 /// The call a window belongs to, from its label.

@@ -284,6 +284,7 @@ fn a_person_signs_in_the_window() {
     );
     std::thread::sleep(Duration::from_millis(500));
     let home = tempfile::tempdir().unwrap();
+    let hsm = qoltanba_testkit::softhsm::SoftHsm::new();
     let wd_port = free_port();
     let _driver = Guard(
         Command::new(driver)
@@ -298,6 +299,8 @@ fn a_person_signs_in_the_window() {
             .env("DISPLAY", &display)
             // The app's HOME: autostart writes ~/.config/autostart there, not in the real one.
             .env("HOME", home.path())
+            // The app finds SoftHSM among the known token libraries; its tokens live here.
+            .env("SOFTHSM2_CONF", &hsm.conf)
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("XDG_DATA_HOME")
             .stdout(Stdio::null())
@@ -313,6 +316,9 @@ fn a_person_signs_in_the_window() {
     let key = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, pki.ca_bundle_pem()).unwrap();
+    let token_leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
+    hsm.init_token("KazToken test", "123456");
+    hsm.import("KazToken test", "123456", &token_leaf, "0a01");
     let port = free_port();
     let session = http(
         wd_port,
@@ -471,7 +477,26 @@ fn a_person_signs_in_the_window() {
         "{reply}"
     );
 
-    // 4. The page goes away while its window is open: the window closes.
+    // 4. Tokens come and go while a window is open: the list follows.
+    // (SoftHSM sees tokens made before it was loaded and notices deletions; a token made by
+    // another process later shows only after the module is loaded again, so this test pulls
+    // the token out rather than plugging one in.)
+    let known = d.settled_handles();
+    let any = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"format":"cms","data":"MTEK","signingParams":{"decode":true},"signerParams":{},"locale":"en"}}"#;
+    let client = ask(vec![any.to_owned()]);
+    d.switch_to_new(&known, "portal.example");
+    d.wait_text("#offers", "KazToken test");
+    d.screenshot("sign-en-token");
+    hsm.delete_token("KazToken test");
+    let start = Instant::now();
+    while d.text("#offers").contains("KazToken test") {
+        assert!(start.elapsed() < Duration::from_secs(15), "a pulled-out token stayed listed");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    d.click_until("#cancel", || client.is_finished());
+    client.join().unwrap();
+
+    // 5. The page goes away while its window is open: the window closes.
     let known = d.settled_handles();
     let leaving = {
         let url = format!("ws://127.0.0.1:{port}");
@@ -497,7 +522,7 @@ fn a_person_signs_in_the_window() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
-    // 5. A new site refused: remembered, and not asked again.
+    // 6. A new site refused: remembered, and not asked again.
     let known = d.settled_handles();
     let evil = {
         let url = format!("ws://127.0.0.1:{port}");
@@ -525,7 +550,7 @@ fn a_person_signs_in_the_window() {
         "the second call was not answered: {replies:?}"
     );
 
-    // 6. The main window (the person's language, Kazakh by default): sites, history, settings.
+    // 7. The main window (the person's language, Kazakh by default): sites, history, settings.
     let main = d.settled_handles();
     let main = main
         .iter()
@@ -603,7 +628,7 @@ fn a_person_signs_in_the_window() {
     });
     assert!(!dir.path().join("data/history.jsonl").exists());
 
-    // 7. A second launch on the same data directory shows this one's window and exits.
+    // 8. A second launch on the same data directory shows this one's window and exits.
     let mut second = Command::new(env!("CARGO_BIN_EXE_qoltanba-desktop"))
         .args([
             "--listen",

@@ -155,16 +155,33 @@ pub trait OriginStore: Send + Sync {
     fn remember_refusal(&self, _origin: &str) {}
 }
 
-/// An [`OriginStore`] in memory.
+/// An [`OriginStore`] in memory: approvals and refusals.
 #[derive(Debug, Default)]
-pub struct MemoryOriginStore(Mutex<HashSet<String>>);
+pub struct MemoryOriginStore {
+    allowed: Mutex<HashSet<String>>,
+    refused: Mutex<HashSet<String>>,
+}
 
 impl OriginStore for MemoryOriginStore {
     fn is_remembered(&self, origin: &str) -> bool {
-        self.0.lock().is_ok_and(|s| s.contains(origin))
+        self.allowed.lock().is_ok_and(|s| s.contains(origin))
     }
     fn remember(&self, origin: &str) {
-        if let Ok(mut s) = self.0.lock() {
+        if let Ok(mut s) = self.refused.lock() {
+            s.remove(origin);
+        }
+        if let Ok(mut s) = self.allowed.lock() {
+            s.insert(origin.to_owned());
+        }
+    }
+    fn is_refused(&self, origin: &str) -> bool {
+        self.refused.lock().is_ok_and(|s| s.contains(origin))
+    }
+    fn remember_refusal(&self, origin: &str) {
+        if let Ok(mut s) = self.allowed.lock() {
+            s.remove(origin);
+        }
+        if let Ok(mut s) = self.refused.lock() {
             s.insert(origin.to_owned());
         }
     }

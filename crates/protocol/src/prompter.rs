@@ -210,6 +210,9 @@ pub enum Choice {
         /// Password or PIN (empty when the key needs none).
         secret: Secret,
     },
+    /// List the keys again and ask again (a token was plugged in or pulled out, a window
+    /// polls): not an attempt, nothing is opened.
+    Refresh,
     /// A key file picked now (a file chooser, a typed path).
     File {
         /// The file.

@@ -100,6 +100,7 @@ fn open<'o>(
                 .map(|c| c.der.as_slice());
             Ok((src.providers[*i].open(&offer.candidate, &secret)?, checked))
         }
+        Choice::Refresh => Err(Refusal::UnknownChoice),
         Choice::File { path, secret } => {
             if !request.allows(STORAGE_PKCS12) {
                 return Err(Refusal::Mismatch(Mismatch::Storage("key files".into())));
@@ -120,7 +121,9 @@ pub(super) fn choose(
     request: &KeyRequest<'_>,
 ) -> Result<Box<dyn SigningKey>, Failure> {
     let mut last: Option<Refusal> = None;
-    for _ in 0..MAX_ATTEMPTS {
+    let mut attempts = 0;
+    // Refreshes are not attempts; the request's time budget (its cancel signal) bounds them.
+    while attempts < MAX_ATTEMPTS {
         if ctx.cancel.is_cancelled() {
             return Err(cancelled(ctx));
         }
@@ -131,12 +134,14 @@ pub(super) fn choose(
             return Err(cancelled(ctx));
         }
         let choice = match choice {
+            Ok(Choice::Refresh) => continue,
             Ok(c) => c,
             Err(PromptError::NoMatchingKey) => return Err(no_key(request, &shown)),
             Err(PromptError::RateLimited) => return Err(Failure::RateLimited),
             Err(PromptError::Unavailable(why)) => return Err(Failure::Unavailable(why)),
             Err(_) => return Err(Failure::Cancelled),
         };
+        attempts += 1;
         let refusal = match open(src, request, &offers, choice) {
             Ok((key, checked)) => {
                 let fit = if checked == Some(key.certificate_der()) {

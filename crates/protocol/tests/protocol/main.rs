@@ -549,3 +549,130 @@ fn mutated_frames_never_panic() {
         }
     }
 }
+
+/// A window that polls: asks for a fresh list a few times (a token plugged in meanwhile),
+/// then chooses the newest offer. Records the serials it saw and whether it was asked to show
+/// a panel.
+struct Polling {
+    origin_asks: AtomicUsize,
+    refreshes: usize,
+    seen: Mutex<Vec<Vec<String>>>,
+    keys: Arc<MemoryKeys>,
+    pki: TestPki,
+    shown: AtomicUsize,
+}
+
+impl Prompter for Polling {
+    fn approve_origin(&self, _: &CallContext) -> OriginDecision {
+        self.origin_asks.fetch_add(1, Ordering::SeqCst);
+        OriginDecision::DenyAlways
+    }
+    fn choose_key(
+        &self,
+        _: &CallContext,
+        _: &KeyRequest<'_>,
+        offers: &[Offer],
+    ) -> Result<Choice, PromptError> {
+        let mut seen = self.seen.lock().unwrap();
+        seen.push(
+            offers
+                .iter()
+                .filter_map(|o| o.candidate.certificate.as_ref().map(|c| c.details.serial.clone()))
+                .collect(),
+        );
+        if seen.len() == 2 {
+            // Something changed while the window was open.
+            self.keys.set(&LeafSpec::individual(Usage::Sign), &self.pki);
+        }
+        if seen.len() <= self.refreshes {
+            return Ok(Choice::Refresh);
+        }
+        Ok(Choice::Offer {
+            id: offers[0].candidate.id.clone(),
+            secret: Secret::new("x".into()),
+        })
+    }
+    fn refused(&self, _: &CallContext, _: &KeyRequest<'_>, _: &Refusal) -> AfterRefusal {
+        AfterRefusal::GiveUp
+    }
+    fn show(&self, _: qoltanba_protocol::Panel) -> bool {
+        self.shown.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+}
+
+/// Refreshing the list is not an attempt (more refreshes than `MAX_ATTEMPTS` still sign), and
+/// each refresh lists the keys again: a key that changed while the window was open is offered.
+#[test]
+fn a_window_may_refresh_the_offers_without_using_up_attempts() {
+    let pki = TestPki::new();
+    let keys = Arc::new(MemoryKeys::default());
+    keys.set(&LeafSpec::individual(Usage::Sign), &pki);
+    let prompter = Arc::new(Polling {
+        origin_asks: AtomicUsize::new(0),
+        refreshes: qoltanba_protocol::MAX_ATTEMPTS + 3,
+        seen: Mutex::default(),
+        keys: keys.clone(),
+        pki: TestPki::new(),
+        shown: AtomicUsize::new(0),
+    });
+    let d = Dispatcher::new(
+        prompter.clone(),
+        Arc::new(MemoryOriginStore::default()),
+        Settings {
+            origins: OriginPolicy {
+                allow: vec!["https://portal.kz".into()],
+                deny: vec![],
+            },
+            ..Settings::default()
+        },
+    )
+    .with_provider(keys);
+    let r = ask(&d, SIGN_CMS, Some("https://portal.kz"));
+    assert_eq!(r["status"], true, "{r}");
+    let seen = prompter.seen.lock().unwrap();
+    assert_eq!(seen.len(), qoltanba_protocol::MAX_ATTEMPTS + 4);
+    assert_ne!(seen[0], seen[2], "the changed key was not listed again");
+}
+
+/// «Refuse» remembered: the site is refused without a question until the person revokes it;
+/// accessory showSettings opens the window only for a site that was admitted.
+#[test]
+fn a_remembered_refusal_is_not_asked_again_and_only_admitted_sites_open_windows() {
+    let keys = Arc::new(MemoryKeys::default());
+    keys.set(&LeafSpec::individual(Usage::Sign), &TestPki::new());
+    let prompter = Arc::new(Polling {
+        origin_asks: AtomicUsize::new(0),
+        refreshes: 0,
+        seen: Mutex::default(),
+        keys: keys.clone(),
+        pki: TestPki::new(),
+        shown: AtomicUsize::new(0),
+    });
+    let store = Arc::new(MemoryOriginStore::default());
+    let d = Dispatcher::new(
+        prompter.clone(),
+        store,
+        Settings {
+            origins: OriginPolicy {
+                allow: vec!["https://portal.kz".into()],
+                deny: vec![],
+            },
+            ..Settings::default()
+        },
+    )
+    .with_provider(keys);
+    let show = r#"{"module":"kz.gov.pki.ncalayerservices.accessory","method":"showSettings"}"#;
+    ask(&d, show, Some("https://stranger.example"));
+    assert_eq!(prompter.shown.load(Ordering::SeqCst), 0, "a stranger opened a window");
+    ask(&d, show, Some("https://portal.kz"));
+    assert_eq!(prompter.shown.load(Ordering::SeqCst), 1);
+    for _ in 0..3 {
+        let r = ask(&d, SIGN_CMS, Some("https://stranger.example"));
+        assert_eq!(r["status"], false, "{r}");
+    }
+    assert_eq!(prompter.origin_asks.load(Ordering::SeqCst), 1, "asked again after a refusal");
+    // A refused site still opens no window.
+    ask(&d, show, Some("https://stranger.example"));
+    assert_eq!(prompter.shown.load(Ordering::SeqCst), 1);
+}
