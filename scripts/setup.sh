@@ -23,6 +23,7 @@ APT_PACKAGES=(
   libssl-dev file
   xvfb xauth webkit2gtk-driver   # a display for the real window; WebKitWebDriver drives it
   x11-utils      # xwininfo: bench/desktop.sh sees the prompt window appear
+  xdotool        # drives the system file chooser in the window test
 )
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 CARGO_DENY_VERSION=0.20.2   # the real ncalayer-js-client runs in Node

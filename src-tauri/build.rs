@@ -6,6 +6,7 @@ fn main() {
         "call_state",
         "call_answer",
         "set_default_key",
+        "pick_key_file",
         "app_status",
         "hide_main",
         "sites",

@@ -268,6 +268,15 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("sign-view").addEventListener("submit", submit);
   $("cancel").addEventListener("click", () => answer({ type: "cancel" }));
   $("file-path").addEventListener("input", () => { $("file-radio").checked = true; updateSecret(); });
+  $("browse").addEventListener("click", async () => {
+    const path = await tauri.core.invoke("pick_key_file", { title: t("keys.browse_title") });
+    if (path) {
+      $("file-path").value = path;
+      $("file-radio").checked = true;
+      updateSecret();
+      $("secret").focus();
+    }
+  });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.preventDefault();

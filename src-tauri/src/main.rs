@@ -297,6 +297,7 @@ fn main() -> ExitCode {
                 .arg("--minimized")
                 .build(),
         )
+        .plugin(tauri_plugin_dialog::init())
         .manage(prompts)
         .manage(panels)
         .invoke_handler(tauri::generate_handler![
@@ -315,6 +316,7 @@ fn main() -> ExitCode {
             panels::module_add,
             panels::module_remove,
             panels::set_default_key,
+            panels::pick_key_file,
         ])
         .setup(move |app| {
             app_prompts.attach(app.handle().clone());

@@ -397,3 +397,47 @@ pub(crate) fn set_default_key(
         })
         .map_err(|e| e.to_string())
 }
+
+/// Opens the system's file chooser for a key file, in the folder the person chose from last
+/// time (`last_folder` in settings.toml); the path goes back to the window, which sends it
+/// with the password. Nothing is read here: the engine opens the file.
+#[tauri::command]
+pub(crate) async fn pick_key_file(
+    window: tauri::WebviewWindow,
+    panels: tauri::State<'_, Arc<Panels>>,
+    title: String,
+) -> Result<Option<String>, String> {
+    // The title comes from the UI's translation files.
+    let title: String = title.chars().take(80).collect();
+    use tauri_plugin_dialog::DialogExt as _;
+    let start = panels
+        .settings
+        .get("last_folder")
+        .map(PathBuf::from)
+        .filter(|d| d.is_dir())
+        .or_else(home);
+    let mut dialog = window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title(format!("Qoltanba — {title}"))
+        .add_filter("PKCS#12 (.p12, .pfx)", &["p12", "P12", "pfx", "PFX"]);
+    if let Some(d) = start {
+        dialog = dialog.set_directory(d);
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog.pick_file(move |f| {
+        let _ = tx.send(f);
+    });
+    let Some(picked) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = picked.into_path().map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent() {
+        let _ = panels.settings.set(
+            "last_folder",
+            Some(toml::Value::String(dir.display().to_string())),
+        );
+    }
+    Ok(Some(path.display().to_string()))
+}

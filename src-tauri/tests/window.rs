@@ -376,7 +376,41 @@ fn a_person_signs_in_the_window() {
     d.click_until("#allow-always", || {
         d.visible_text("#site").contains("portal.example")
     });
-    d.type_into("#file-path", key.to_str().unwrap());
+    // The key file through the system's file chooser (GTK's, driven with xdotool): type the
+    // path, Enter. It starts in the home folder and remembers the folder for next time.
+    d.click_until("#browse", || {
+        xdotool_window(&display, "Кілт файлын таңдау").is_some()
+    });
+    let chooser = xdotool_window(&display, "Кілт файлын таңдау").unwrap();
+    xdotool(&display, &["windowfocus", "--sync", &chooser]);
+    xdotool(&display, &["type", "--delay", "30", key.to_str().unwrap()]);
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(&display, &["key", "Return"]);
+    let start = Instant::now();
+    while d.cmd(
+        "POST",
+        "/execute/sync",
+        Some(json!({"script": "return document.getElementById('file-path').value", "args": []})),
+    ) != json!(key.to_str().unwrap())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the chooser gave no path"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let settings = std::fs::read_to_string(dir.path().join("data/settings.toml")).unwrap();
+    assert!(
+        settings.contains(&format!(
+            "last_folder = {:?}",
+            key.parent().unwrap().display().to_string()
+        )),
+        "the chooser's folder was not remembered: {settings}"
+    );
+    // Xvfb has no window manager to give the focus back once the chooser closes.
+    if let Some(w) = xdotool_window(&display, "Qoltanba — https://portal.example") {
+        xdotool(&display, &["windowfocus", "--sync", &w]);
+    }
     d.type_into("#secret", "wrong-one");
     d.click_until("#sign", || {
         d.visible_text("#error").contains("Құпиясөз қате")
@@ -490,7 +524,10 @@ fn a_person_signs_in_the_window() {
     hsm.delete_token("KazToken test");
     let start = Instant::now();
     while d.text("#offers").contains("KazToken test") {
-        assert!(start.elapsed() < Duration::from_secs(15), "a pulled-out token stayed listed");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "a pulled-out token stayed listed"
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
     d.click_until("#cancel", || client.is_finished());
@@ -667,6 +704,23 @@ fn a_person_signs_in_the_window() {
         "{status}: {err}"
     );
     d.wait_text("#tab-status[aria-selected=true]", "Состояние");
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool (apt xdotool, installed by scripts/setup.sh)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The X window whose title contains `title`.
+fn xdotool_window(display: &str, title: &str) -> Option<String> {
+    xdotool(display, &["search", "--onlyvisible", "--name", title])
+        .lines()
+        .next()
+        .map(str::to_owned)
 }
 
 /// A 48×24 PNG, as a portal's logo.

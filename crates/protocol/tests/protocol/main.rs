@@ -577,7 +577,12 @@ impl Prompter for Polling {
         seen.push(
             offers
                 .iter()
-                .filter_map(|o| o.candidate.certificate.as_ref().map(|c| c.details.serial.clone()))
+                .filter_map(|o| {
+                    o.candidate
+                        .certificate
+                        .as_ref()
+                        .map(|c| c.details.serial.clone())
+                })
                 .collect(),
         );
         if seen.len() == 2 {
@@ -664,14 +669,22 @@ fn a_remembered_refusal_is_not_asked_again_and_only_admitted_sites_open_windows(
     .with_provider(keys);
     let show = r#"{"module":"kz.gov.pki.ncalayerservices.accessory","method":"showSettings"}"#;
     ask(&d, show, Some("https://stranger.example"));
-    assert_eq!(prompter.shown.load(Ordering::SeqCst), 0, "a stranger opened a window");
+    assert_eq!(
+        prompter.shown.load(Ordering::SeqCst),
+        0,
+        "a stranger opened a window"
+    );
     ask(&d, show, Some("https://portal.kz"));
     assert_eq!(prompter.shown.load(Ordering::SeqCst), 1);
     for _ in 0..3 {
         let r = ask(&d, SIGN_CMS, Some("https://stranger.example"));
         assert_eq!(r["status"], false, "{r}");
     }
-    assert_eq!(prompter.origin_asks.load(Ordering::SeqCst), 1, "asked again after a refusal");
+    assert_eq!(
+        prompter.origin_asks.load(Ordering::SeqCst),
+        1,
+        "asked again after a refusal"
+    );
     // A refused site still opens no window.
     ask(&d, show, Some("https://stranger.example"));
     assert_eq!(prompter.shown.load(Ordering::SeqCst), 1);
