@@ -12,6 +12,7 @@ use qoltanba_server::origins::FileOriginStore;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_dialog::DialogExt as _;
 
 /// The languages of the interface.
 pub(crate) const LANGUAGES: [&str; 3] = ["kk", "ru", "en"];
@@ -409,7 +410,6 @@ pub(crate) async fn pick_key_file(
 ) -> Result<Option<String>, String> {
     // The title comes from the UI's translation files.
     let title: String = title.chars().take(80).collect();
-    use tauri_plugin_dialog::DialogExt as _;
     let start = panels
         .settings
         .get("last_folder")
