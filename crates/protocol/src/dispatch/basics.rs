@@ -6,7 +6,7 @@ use qoltanba_sign::xml::{self, XmlSignOptions};
 use serde_json::{Value, json};
 
 use super::Dispatcher;
-use super::output::{b64, base64, pem, summary_of_bytes, summary_of_xml};
+use super::output::{b64, base64, pem, preview_of_xml, summary_of_bytes};
 use crate::basics::{BasicsSign, Format};
 use crate::prompter::{CallContext, KeyRequest, Purpose};
 use crate::wire::{Failure, Module, reply};
@@ -72,11 +72,12 @@ impl Dispatcher {
         } else {
             Vec::new()
         };
-        for x in &xml_texts {
-            xml::parse(x)?;
-        }
+        let previews = xml_texts
+            .iter()
+            .map(|x| xml::parse(x).map(|d| preview_of_xml(&d)))
+            .collect::<Result<Vec<_>, _>>()?;
         let summaries = match call.format {
-            Format::Xml => xml_texts.iter().map(|x| summary_of_xml(x)).collect(),
+            Format::Xml => previews,
             _ if call.digested => docs
                 .iter()
                 .map(|d| format!("hash {}", hex::encode(d)))

@@ -5,7 +5,7 @@ use qoltanba_sign::cms::{self, CmsOptions};
 use qoltanba_sign::xml::{self, Parent, Tbs, XmlSignOptions};
 use serde_json::{Value, json};
 
-use super::output::{b64, base64, key_info, summary_of_bytes, summary_of_xml};
+use super::output::{b64, base64, key_info, preview_of_xml, summary_of_bytes};
 use super::{Connection, Dispatcher};
 use crate::calls::{CommonCall, CommonParseError, KeyType};
 use crate::filter::KeyFilter;
@@ -172,9 +172,10 @@ impl Dispatcher {
                 many,
             } => {
                 // Refuse malformed documents before asking anyone anything.
-                for x in &xmls {
-                    xml::parse(x)?;
-                }
+                let previews = xmls
+                    .iter()
+                    .map(|x| xml::parse(x).map(|d| preview_of_xml(&d)))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let key = self.common_key(
                     ctx,
                     method,
@@ -182,7 +183,7 @@ impl Dispatcher {
                     key_type,
                     Purpose::Sign {
                         format: "xml",
-                        documents: xmls.iter().map(|x| summary_of_xml(x)).collect(),
+                        documents: previews,
                         sizes: xmls.iter().map(String::len).collect(),
                         attached: true,
                         hash_only: false,

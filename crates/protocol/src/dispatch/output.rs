@@ -36,14 +36,9 @@ pub(super) fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-/// The first 200 characters of an XML document, whitespace collapsed.
-pub(super) fn summary_of_xml(text: &str) -> String {
-    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut s: String = collapsed.chars().take(200).collect();
-    if collapsed.chars().count() > 200 {
-        s.push('…');
-    }
-    s
+/// A readable preview of an XML form: its fields as `name: value` lines (at most 30).
+pub(super) fn preview_of_xml(doc: &qoltanba_sign::xml::Document<'_>) -> String {
+    qoltanba_sign::xml::preview(doc, 30).join("\n")
 }
 
 /// The text of binary data when it is short and printable, else nothing (the prompt shows

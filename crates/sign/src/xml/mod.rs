@@ -11,12 +11,15 @@
 mod algorithms;
 mod dom;
 mod parse;
+mod preview;
 mod sign;
 mod verify;
 
 pub use algorithms::XmlSignatureAlgorithm;
 pub use parse::{MAX_DEPTH, MAX_XML_SIZE, parse, text};
+pub use preview::preview;
 pub use sign::{Parent, Tbs, XmlSignOptions, sign, sign_many};
+pub use uppsala::Document;
 pub use verify::{
     ReferenceReport, XmlLimits, XmlSignatureReport, XmlVerifyOptions, XmlVerifyReport, verify,
 };
