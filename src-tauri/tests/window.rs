@@ -229,6 +229,53 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+    /// Presses a key in a field (WebDriver key codes: Enter U+E007, Escape U+E00C) until
+    /// `done` holds.
+    fn press_until(&self, css: &str, key: &str, done: impl Fn() -> bool) {
+        let start = Instant::now();
+        loop {
+            if let Some(e) = self.try_find(css) {
+                self.cmd(
+                    "POST",
+                    &format!("/element/{e}/value"),
+                    Some(json!({"text": key})),
+                );
+            }
+            for _ in 0..15 {
+                if done() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the key had no effect in {css}"
+            );
+        }
+    }
+    /// Visible controls with no accessible name (what a screen reader would read as nothing).
+    fn unnamed_controls(&self) -> Vec<String> {
+        let v = self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": r#"
+                const bad = [];
+                for (const el of document.querySelectorAll('button, input, select, textarea, [role=tab], a[href]')) {
+                  if (el.offsetParent === null) continue;
+                  const by = el.getAttribute('aria-labelledby');
+                  const name = (el.getAttribute('aria-label') || '').trim()
+                    || (el.labels ? [...el.labels].map((l) => l.textContent).join(' ').trim() : '')
+                    || (el.tagName === 'BUTTON' || el.getAttribute('role') === 'tab' ? el.textContent.trim() : '')
+                    || (by && document.getElementById(by) ? document.getElementById(by).textContent.trim() : '')
+                    || (el.getAttribute('title') || '').trim();
+                  if (!name) bad.push(el.outerHTML.slice(0, 120));
+                }
+                return bad;"#, "args": []})),
+        );
+        v.as_array()
+            .map(|a| a.iter().map(ToString::to_string).collect())
+            .unwrap_or_else(|| vec![format!("the audit failed: {v}")])
+    }
     fn handles(&self) -> Vec<String> {
         self.cmd("GET", "/window/handles", None)
             .as_array()
@@ -531,11 +578,14 @@ fn a_person_signs_in_the_window() {
         assert!(details.contains(want), "details lack {want}: {details}");
     }
     d.screenshot("details-ru");
+    let unnamed = d.unnamed_controls();
+    assert!(unnamed.is_empty(), "controls without a name: {unnamed:?}");
     d.click_until(".default-toggle", || {
         d.visible_text(".default-toggle")
             .contains("Выбран по умолчанию")
     });
-    d.click_until("#sign", || client.is_finished());
+    // From the keyboard: Enter in the password field signs.
+    d.press_until("#secret", "\u{E007}", || client.is_finished());
     let reply = client.join().unwrap();
     assert_eq!(reply["status"], true, "{reply}");
     let pem = reply["body"]["result"][0].as_str().unwrap();
@@ -599,8 +649,10 @@ fn a_person_signs_in_the_window() {
         );
         std::thread::sleep(Duration::from_millis(300));
     }
-    d.click_until("#cancel", || client.is_finished());
-    client.join().unwrap();
+    // Escape is Cancel (basics answers a cancel as NCALayer does: success, empty body).
+    d.press_until("#secret", "\u{E00C}", || client.is_finished());
+    let reply = client.join().unwrap();
+    assert_eq!(reply, json!({"status": true, "body": {}}), "{reply}");
 
     // 5. The page goes away while its window is open: the window closes.
     eprintln!("step 5");
@@ -687,6 +739,8 @@ fn a_person_signs_in_the_window() {
     });
     d.wait_all("#refused", &["https://evil.example"]);
     d.screenshot("sites-kk");
+    let unnamed = d.unnamed_controls();
+    assert!(unnamed.is_empty(), "controls without a name: {unnamed:?}");
     d.click_until("#tab-history", || {
         d.visible_text("#history-rows").contains("қол қойылды")
     });
@@ -727,6 +781,8 @@ fn a_person_signs_in_the_window() {
     let entry = std::fs::read_to_string(&autostart).unwrap();
     assert!(entry.contains("--minimized"), "{entry}");
     d.screenshot("settings-ru");
+    let unnamed = d.unnamed_controls();
+    assert!(unnamed.is_empty(), "controls without a name: {unnamed:?}");
     d.click_until("#autostart", || !autostart.is_file());
     // A page may open the settings (accessory showSettings) once it is allowed.
     d.click_until("#tab-about", || {
