@@ -258,7 +258,7 @@ impl Driver {
         let v = self.cmd(
             "POST",
             "/execute/sync",
-            Some(json!({"script": r#"
+            Some(json!({"script": r"
                 const bad = [];
                 for (const el of document.querySelectorAll('button, input, select, textarea, [role=tab], a[href]')) {
                   if (el.offsetParent === null) continue;
@@ -270,11 +270,12 @@ impl Driver {
                     || (el.getAttribute('title') || '').trim();
                   if (!name) bad.push(el.outerHTML.slice(0, 120));
                 }
-                return bad;"#, "args": []})),
+                return bad;", "args": []})),
         );
-        v.as_array()
-            .map(|a| a.iter().map(ToString::to_string).collect())
-            .unwrap_or_else(|| vec![format!("the audit failed: {v}")])
+        v.as_array().map_or_else(
+            || vec![format!("the audit failed: {v}")],
+            |a| a.iter().map(ToString::to_string).collect(),
+        )
     }
     fn handles(&self) -> Vec<String> {
         self.cmd("GET", "/window/handles", None)
