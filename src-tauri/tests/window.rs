@@ -331,6 +331,8 @@ impl Driver {
         }
     }
     fn screenshot(&self, name: &str) {
+        // Let the last change be painted.
+        std::thread::sleep(Duration::from_millis(400));
         let b64 = self.cmd("GET", "/screenshot", None);
         let png = base64::Engine::decode(
             &base64::engine::general_purpose::STANDARD,
