@@ -19,6 +19,8 @@ pub mod p12;
 pub mod pki;
 /// SoftHSM2 tokens for PKCS#11 tests.
 pub mod softhsm;
+/// An RFC 3161 timestamp authority (`openssl ts -reply` over HTTP).
+pub mod tsa;
 /// Runs `xmlsec1` as an independent XMLDSig verifier and signer.
 pub mod xmlsec;
 

@@ -127,3 +127,23 @@ pub fn asn1parse(der: &Path) -> Run {
         der.to_str().expect("path"),
     ])
 }
+
+/// `openssl ts -verify` of a timestamp token (DER ContentInfo) over `data` (the signature
+/// value it stamps), with the CA bundle.
+pub fn ts_verify(token: &Path, data: &Path, ca_file: &Path) -> Run {
+    let r = run(&[
+        "ts",
+        "-verify",
+        "-token_in",
+        "-in",
+        token.to_str().expect("path"),
+        "-data",
+        data.to_str().expect("path"),
+        "-CAfile",
+        ca_file.to_str().expect("path"),
+    ]);
+    Run {
+        ok: r.ok && r.output.contains("Verification: OK"),
+        output: r.output,
+    }
+}

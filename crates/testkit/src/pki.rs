@@ -500,6 +500,39 @@ impl TestPki {
     }
 }
 
+impl TestPki {
+    /// A timestamp authority's certificate ("TSA SERVICE TEST"), issued by the intermediate:
+    /// digitalSignature + nonRepudiation, EKU timeStamping (critical, as RFC 3161 requires).
+    pub fn issue_tsa(&self) -> Issued {
+        let key = TestKey::generate(self.algorithm);
+        let public = key.spki();
+        let ski = key_id(&public);
+        let name = ca_name("TSA SERVICE TEST");
+        let extensions = vec![
+            ext(
+                &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+                true,
+            ),
+            ext(&ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.8")]), true),
+            ext(
+                &SubjectKeyIdentifier(OctetString::new(ski.clone()).expect("ski")),
+                false,
+            ),
+            ext(&aki(&self.nca.ski), false),
+        ];
+        let now = std::time::SystemTime::now();
+        let cert_der = sign_tbs(
+            &self.nca,
+            name.clone(),
+            public,
+            extensions,
+            now - Duration::from_hours(1),
+            now + Duration::from_hours(24 * 365),
+        );
+        finish(key, self.algorithm, cert_der, name, ski, Usage::Sign)
+    }
+}
+
 fn finish(
     key: TestKey,
     algorithm: Algorithm,

@@ -9,6 +9,7 @@
 //! large file is never held in memory.
 
 pub mod ess;
+pub mod tsp;
 mod verify;
 
 use std::io::{Read, Write};

@@ -10,5 +10,6 @@
 mod common;
 mod gost;
 mod make_cms;
+mod timestamp;
 mod verify_cms;
 mod xml;
