@@ -199,7 +199,7 @@ function renderSign(v) {
       return li;
     }));
     $("hash-warning").hidden = !p.hash_only;
-    $("tsa-warning").hidden = !p.timestamp_unavailable;
+    $("tsa-note").hidden = !p.timestamped;
   }
   const previous = selected() ? selected().value : null;
   const offers = $("offers");

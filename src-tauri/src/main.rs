@@ -42,6 +42,9 @@ struct Args {
     /// Admin policy file (default /etc/qoltanba/policy.toml when present).
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Timestamp authority URL for CAdES-T (default: the policy file's `[tsa]`, else NCA's).
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
     /// Start in the tray without showing the main window (the autostart entry uses this).
     #[arg(long)]
     minimized: bool,
@@ -267,6 +270,7 @@ fn main() -> ExitCode {
         data_dir: args.data_dir,
         policy: args.policy,
         prompt_limits: Some(PromptLimits::default()),
+        tsa_url: args.tsa,
         ..EngineConfig::default()
     };
     let prompts = WindowPrompter::new();

@@ -53,7 +53,7 @@ struct PurposeView {
     sizes: Vec<usize>,
     attached: bool,
     hash_only: bool,
-    timestamp_unavailable: bool,
+    timestamped: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -535,7 +535,7 @@ impl Prompter for WindowPrompter {
                 sizes,
                 attached,
                 hash_only,
-                timestamp_unavailable,
+                timestamped,
             } => PurposeView {
                 read_certificate: false,
                 format: (*format).to_owned(),
@@ -543,7 +543,7 @@ impl Prompter for WindowPrompter {
                 sizes: sizes.clone(),
                 attached: *attached,
                 hash_only: *hash_only,
-                timestamp_unavailable: *timestamp_unavailable,
+                timestamped: *timestamped,
             },
         };
         let anchors = self.anchors.lock().map(|a| a.clone()).unwrap_or_default();

@@ -115,6 +115,10 @@ struct ServeArgs {
     /// Largest WebSocket message in bytes.
     #[arg(long, default_value_t = qoltanba_server::DEFAULT_MAX_MESSAGE)]
     max_message: usize,
+    /// Timestamp authority URL for CAdES-T (default: the policy file's `[tsa]`, else NCA's
+    /// http://tsp.pki.gov.kz:80/).
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -301,6 +305,7 @@ fn main() -> ExitCode {
             data_dir: a.data_dir,
             policy: a.policy,
             max_message: a.max_message,
+            tsa: a.tsa,
         }),
         Command::Tokens {
             action: _,

@@ -23,6 +23,7 @@ pub(crate) struct Serve {
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) policy: Option<PathBuf>,
     pub(crate) max_message: usize,
+    pub(crate) tsa: Option<String>,
 }
 
 /// The data directory: `--data-dir`, else `$XDG_DATA_HOME/qoltanba`, else
@@ -64,6 +65,7 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
         policy: a.policy.clone(),
         max_message: a.max_message,
         prompt_limits,
+        tsa_url: a.tsa.clone(),
         ..EngineConfig::default()
     };
     let engine = Engine::build(&config, prompter)?;

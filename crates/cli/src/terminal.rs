@@ -185,7 +185,7 @@ impl TerminalPrompter {
                 sizes,
                 attached,
                 hash_only,
-                timestamp_unavailable,
+                timestamped,
             } => {
                 say(
                     w,
@@ -203,8 +203,8 @@ impl TerminalPrompter {
                         say(w, &format!("    - {n} bytes: {d}"));
                     }
                 }
-                if *timestamp_unavailable {
-                    say(w, "    note: a timestamp was asked for; none will be added");
+                if *timestamped {
+                    say(w, "    a timestamp from the timestamp authority is added");
                 }
             }
         }

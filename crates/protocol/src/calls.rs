@@ -200,8 +200,11 @@ pub enum CommonCall {
         /// `kk`, `ru`, `en`.
         locale: String,
     },
-    /// `applyCAdEST(storage, keyType, cms)`.
-    ApplyCadesT,
+    /// `applyCAdEST(storage, keyType, cms)`: a timestamp for each signer of `cms` (base64).
+    ApplyCadesT {
+        /// The CMS, base64.
+        cms: String,
+    },
     /// `showFileChooser(ext, dir)`.
     ShowFileChooser,
     /// `createCAdESFromFile` / `createCMSSignatureFromFile`: a page naming local files.
@@ -275,7 +278,7 @@ impl CommonCall {
             },
             ("signXmls", [_, _, _, _, _]) => return Err(CommonParseError::TypeMismatch),
             ("changeLocale", [l]) => Self::ChangeLocale { locale: s(l)? },
-            ("applyCAdEST", [_, _, _]) => Self::ApplyCadesT,
+            ("applyCAdEST", [_, _, c]) => Self::ApplyCadesT { cms: s(c)? },
             ("showFileChooser", [_, _]) => Self::ShowFileChooser,
             ("createCAdESFromFile" | "createCMSSignatureFromFile", [_, _, _, _]) => Self::FromFile,
             _ => return Err(NoSuchMethod),

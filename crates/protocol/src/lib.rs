@@ -18,6 +18,7 @@ pub mod wire;
 
 pub use dispatch::{
     Connection, DEFAULT_LOCALE, Dispatcher, GREETING, HEARTBEAT, Journal, MAX_ATTEMPTS, Settings,
+    Tsa,
 };
 pub use filter::{ChainRule, KeyFilter, Mismatch};
 pub use origin::{MemoryOriginStore, OriginPolicy, OriginStore, RateLimited};

@@ -156,8 +156,8 @@ pub enum Purpose {
         attached: bool,
         /// The data is a precomputed hash.
         hash_only: bool,
-        /// A timestamp was asked for but none will be added (no TSA configured yet).
-        timestamp_unavailable: bool,
+        /// A timestamp from the TSA is added (CAdES-T).
+        timestamped: bool,
     },
 }
 

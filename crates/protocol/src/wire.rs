@@ -46,7 +46,11 @@ pub enum Failure {
     /// A signature could not be made.
     #[error(transparent)]
     Sign(#[from] SignError),
-    /// Not available in this product (timestamps today, files named by a page).
+    /// The page asked for a timestamp and none could be had (TSA unreachable, refused, or a
+    /// bad answer): no signature goes back without it.
+    #[error("no timestamp: {0}")]
+    Timestamp(String),
+    /// Not available in this product (files named by a page).
     #[error("{0}")]
     Unsupported(String),
 }
@@ -70,6 +74,7 @@ impl Failure {
             Self::Mismatch(_) => "key_does_not_fit",
             Self::BadInput(_) => "bad_input",
             Self::Sign(_) => "sign_error",
+            Self::Timestamp(_) => "no_timestamp",
             Self::Unsupported(_) => "unsupported",
         }
     }
@@ -150,7 +155,8 @@ mod tests {
             Failure::Key(KeyError::TokenRemoved),
             Failure::Mismatch(Mismatch::Iin),
             Failure::BadInput("invalid base64 data".into()),
-            Failure::Unsupported("timestamps".into()),
+            Failure::Unsupported("files named by a page".into()),
+            Failure::Timestamp("the timestamp authority cannot be reached".into()),
         ]
     }
 

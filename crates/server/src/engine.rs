@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::history::{History, HistoryJournal};
 use crate::origins::{FileOriginStore, PolicyFile};
+use crate::tsa::{HttpTsa, TsaConfig};
 use crate::{DEFAULT_MAX_MESSAGE, DEFAULT_PORT, ServerOptions, tls};
 
 /// Where the admin policy is looked for when none is given.
@@ -95,6 +96,8 @@ pub struct EngineConfig {
     pub prompt_limits: Option<PromptLimits>,
     /// Longest a request may take, prompts included, before the page gets a time-out error.
     pub request_timeout: Duration,
+    /// The timestamp authority's URL (`--tsa`); `None`: the admin policy's `[tsa]`, else NCA's.
+    pub tsa_url: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -109,6 +112,7 @@ impl Default for EngineConfig {
             max_message: DEFAULT_MAX_MESSAGE,
             prompt_limits: Some(PromptLimits::default()),
             request_timeout: Duration::from_mins(10),
+            tsa_url: None,
         }
     }
 }
@@ -369,6 +373,8 @@ pub struct Engine {
     pub origins: Arc<FileOriginStore>,
     /// What was signed.
     pub history: Arc<History>,
+    /// The timestamp authority in use.
+    pub tsa: TsaConfig,
     /// `settings.toml`.
     pub settings: SettingsFile,
     /// Things the person or admin should know (no trust anchors, a new TLS certificate).
@@ -401,6 +407,10 @@ impl Engine {
             Some(l) => Arc::new(RateLimited::new(prompter, l.per_window, l.window)),
             None => prompter,
         };
+        let mut tsa_config = policy.tsa.clone().unwrap_or_default();
+        if let Some(u) = &config.tsa_url {
+            u.clone_into(&mut tsa_config.url);
+        }
         let store = Arc::new(FileOriginStore::open(&data));
         let history = Arc::new(History::open(&data));
         let dispatcher = Dispatcher::new(
@@ -417,7 +427,8 @@ impl Engine {
         .with_tokens(Arc::new(TokensPort(tokens.clone())))
         .with_journal(Arc::new(HistoryJournal {
             history: history.clone(),
-        }));
+        }))
+        .with_tsa(Arc::new(HttpTsa::new(tsa_config.clone())));
         let mut options = ServerOptions {
             max_message: config.max_message,
             request_timeout: config.request_timeout,
@@ -445,6 +456,7 @@ impl Engine {
             tokens,
             origins: store,
             history,
+            tsa: tsa_config,
             settings,
             config_dir: conf,
             notices,

@@ -15,6 +15,7 @@ pub mod origins;
 pub mod port;
 pub mod tls;
 pub mod trust;
+pub mod tsa;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -151,6 +151,10 @@ pub struct PolicyFile {
     /// `[[tokens]] storage = "AKKaztokenStore"  module = "/usr/lib/…so"`.
     #[serde(default)]
     pub tokens: Vec<qoltanba_pkcs11::ModuleConfig>,
+    /// The timestamp authority (`[tsa] url = "http://…"  rsa_policy = "…"  gost_policy = "…"
+    /// timeout_secs = 15`); absent: NCA's production TSA.
+    #[serde(default)]
+    pub tsa: Option<crate::tsa::TsaConfig>,
 }
 
 /// `[origins]`.

@@ -119,7 +119,7 @@ fn serve(mut conn: TcpStream, work: &std::path::Path, mode: &AtomicU8, served: &
     let body = match mode.load(Ordering::SeqCst) {
         1 => b"this is not a timestamp response".to_vec(),
         2 => {
-            std::thread::sleep(Duration::from_secs(60));
+            std::thread::sleep(Duration::from_mins(1));
             return;
         }
         _ => {

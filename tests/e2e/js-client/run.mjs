@@ -45,6 +45,7 @@ if (results.connect.error) {
   await call('cadesDetached', () => client.createCAdESFromBase64('PKCS12', b64(CONTENT), 'SIGNATURE', false));
   const hash = createHash('sha256').update(CONTENT, 'utf8').digest('base64');
   await call('cadesHash', () => client.createCAdESFromBase64Hash('PKCS12', hash, 'SIGNATURE'));
+  await call('cmsSignatureTsp', () => client.createCMSSignatureFromBase64('PKCS12', b64(CONTENT), 'SIGNATURE', true));
   await call('signXml', () => client.signXml('PKCS12', XML, 'SIGNATURE', '', ''));
   await call('signXmls', () => client.signXmls('PKCS12', [XML, XML.replace('Өтініш', 'Заявление')], 'SIGNATURE', '', ''));
   await call('basicsCmsSingleDetached', () => client.basicsSignCMS(storages, b64(CONTENT),

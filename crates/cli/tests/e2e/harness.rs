@@ -19,6 +19,8 @@ pub(crate) struct Server {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) pki: TestPki,
     pub(crate) leaf: Issued,
+    /// The timestamp authority the server uses (RSA, `openssl ts -reply`).
+    pub(crate) tsa: qoltanba_testkit::tsa::TestTsa,
 }
 
 impl Drop for Server {
@@ -53,6 +55,7 @@ impl Default for Options<'_> {
     }
 }
 
+#[allow(clippy::too_many_lines)] // one server set up in order: PKI, key file, token, TSA, arguments
 pub(crate) fn start(opts: &Options<'_>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let pki = TestPki::with_algorithm(opts.algorithm);
@@ -98,6 +101,14 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&unattended, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
+    // The TSA is RSA whatever the key's algorithm (openssl signs tokens); its CA is trusted too.
+    let tsa_pki = match opts.algorithm {
+        Algorithm::Rsa => None,
+        _ => Some(TestPki::new()),
+    };
+    let tsa = qoltanba_testkit::tsa::TestTsa::start(tsa_pki.as_ref().unwrap_or(&pki));
+    let tsa_ca = dir.path().join("tsa-ca.pem");
+    std::fs::write(&tsa_ca, tsa_pki.as_ref().unwrap_or(&pki).ca_bundle_pem()).unwrap();
     let data = dir.path().join("data");
     let mut args: Vec<String> = vec![
         "serve".into(),
@@ -109,6 +120,10 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         unattended.to_str().unwrap().into(),
         "--trust-anchor".into(),
         ca.to_str().unwrap().into(),
+        "--trust-anchor".into(),
+        tsa_ca.to_str().unwrap().into(),
+        "--tsa".into(),
+        tsa.url.clone(),
         "--data-dir".into(),
         data.to_str().unwrap().into(),
     ];
@@ -147,6 +162,7 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         dir,
         pki,
         leaf,
+        tsa,
     }
 }
 
@@ -168,6 +184,28 @@ impl Server {
         let content = content.map(|c| self.file(&format!("{name}.content"), c));
         let r = openssl::cms_verify(&sig, content.as_deref(), &self.dir.path().join("ca.pem"));
         assert!(r.ok, "{name}: openssl rejected the signature: {}", r.output);
+    }
+
+    /// Every signer of a base64 (or PEM) CMS has a timestamp token from the test TSA, which
+    /// `openssl ts -verify` accepts over that signer's signature value.
+    pub(crate) fn assert_timestamped(&self, name: &str, cms_text: &str) {
+        let der = qoltanba_sign::input::decode_binary(cms_text.as_bytes()).unwrap();
+        let signers = qoltanba_sign::cms::tsp::signature_values(&der).unwrap();
+        assert!(!signers.is_empty());
+        for (i, s) in signers.iter().enumerate() {
+            let token = s
+                .token
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: signer {i} has no timestamp"));
+            let t = self.file(&format!("{name}-{i}.tst"), token);
+            let v = self.file(&format!("{name}-{i}.sig"), &s.value);
+            let r = openssl::ts_verify(&t, &v, &self.dir.path().join("tsa-ca.pem"));
+            assert!(
+                r.ok,
+                "{name}: openssl ts rejected the timestamp: {}",
+                r.output
+            );
+        }
     }
 
     /// xmlsec1 --verify of signed XML against the test CA.

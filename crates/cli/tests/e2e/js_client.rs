@@ -80,6 +80,14 @@ fn check_approve_suite(server: &Server, r: &Value) {
         ok(r, "cadesHash").as_str().unwrap(),
         Some(content),
     );
+    // createCMSSignatureFromBase64 is CAdES-T; createCAdES* are not.
+    let tsp = ok(r, "cmsSignatureTsp").as_str().unwrap();
+    server.assert_cms("cmsSignatureTsp", tsp, None);
+    server.assert_timestamped("cmsSignatureTsp", tsp);
+    let bes =
+        qoltanba_sign::input::decode_binary(ok(r, "cadesAttached").as_str().unwrap().as_bytes())
+            .unwrap();
+    assert!(!qoltanba_sign::cms::tsp::signature_values(&bes).unwrap()[0].timestamped);
     server.assert_xml("signXml", ok(r, "signXml").as_str().unwrap());
     let many = ok(r, "signXmls").as_array().unwrap();
     assert_eq!(many.len(), 2);
@@ -94,6 +102,15 @@ fn check_approve_suite(server: &Server, r: &Value) {
     assert_eq!(many.len(), 2);
     server.assert_cms("basicsMany0", many[0].as_str().unwrap(), None);
     server.assert_cms("basicsMany1", many[1].as_str().unwrap(), None);
+    // The client's default parameters carry `tsaProfile: {}`: each CMS is CAdES-T.
+    server.assert_timestamped("basicsMany0", many[0].as_str().unwrap());
+    server.assert_timestamped("basicsMany1", many[1].as_str().unwrap());
+    server.assert_timestamped("basicsHash", ok(r, "basicsCmsHash").as_str().unwrap());
+    let no_tsp = qoltanba_sign::input::decode_binary(single.as_bytes()).unwrap();
+    assert!(
+        !qoltanba_sign::cms::tsp::signature_values(&no_tsp).unwrap()[0].timestamped,
+        "basicsCMSParamsDetachedNoTSP got a timestamp"
+    );
     server.assert_cms(
         "basicsHash",
         ok(r, "basicsCmsHash").as_str().unwrap(),

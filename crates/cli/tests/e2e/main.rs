@@ -9,4 +9,5 @@ mod harness;
 mod js_client;
 mod robustness;
 mod terminal;
+mod timestamps;
 mod tokens;

@@ -84,6 +84,14 @@ impl Dispatcher {
                 .collect(),
             _ => docs.iter().map(|d| summary_of_bytes(d)).collect(),
         };
+        // tsaProfile asks for CAdES-T; a timestamp that cannot be had fails the call (before
+        // anyone is asked, when no TSA is configured at all).
+        let stamp = call.timestamp && call.format == Format::Cms;
+        if stamp && self.tsa.is_none() {
+            return Err(Failure::Timestamp(
+                "no timestamp authority is configured".into(),
+            ));
+        }
         let key = self.key(
             ctx,
             &KeyRequest {
@@ -94,7 +102,7 @@ impl Dispatcher {
                     sizes: docs.iter().map(Vec::len).collect(),
                     attached: call.encapsulate && call.format == Format::Cms,
                     hash_only: call.digested,
-                    timestamp_unavailable: call.timestamp,
+                    timestamped: stamp,
                 },
                 filter: &call.filter,
                 storages: &call.storages,
@@ -113,6 +121,11 @@ impl Dispatcher {
                         cms::sign_attached(key, d, &opts)?
                     } else {
                         cms::sign_detached(key, d, &opts)?
+                    };
+                    let der = if stamp {
+                        self.stamp(&der, Some(0))?
+                    } else {
+                        der
                     };
                     Ok(pem("CMS", &der))
                 })

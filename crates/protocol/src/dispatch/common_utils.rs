@@ -107,9 +107,9 @@ impl Dispatcher {
                 attached,
                 timestamp,
             } => {
-                if timestamp {
-                    return Err(Failure::Unsupported(
-                        "timestamps (CAdES-T) are not available yet".into(),
+                if timestamp && self.tsa.is_none() {
+                    return Err(Failure::Timestamp(
+                        "no timestamp authority is configured".into(),
                     ));
                 }
                 let content = b64(&data)?;
@@ -124,13 +124,18 @@ impl Dispatcher {
                         sizes: vec![content.len()],
                         attached,
                         hash_only: false,
-                        timestamp_unavailable: false,
+                        timestamped: timestamp,
                     },
                 )?;
                 let der = if attached {
                     cms::sign_attached(key.as_ref(), &content, &CmsOptions::default())?
                 } else {
                     cms::sign_detached(key.as_ref(), &content, &CmsOptions::default())?
+                };
+                let der = if timestamp {
+                    self.stamp(&der, Some(0))?
+                } else {
+                    der
                 };
                 self.log_signed(ctx, method, "cms", &[content.len()], key.as_ref());
                 Ok(Some(Value::String(base64(&der))))
@@ -155,7 +160,7 @@ impl Dispatcher {
                         sizes: vec![digest.len()],
                         attached: false,
                         hash_only: true,
-                        timestamp_unavailable: false,
+                        timestamped: false,
                     },
                 )?;
                 let der = cms::sign_digest(key.as_ref(), &digest, &CmsOptions::default())?
@@ -187,7 +192,7 @@ impl Dispatcher {
                         sizes: xmls.iter().map(String::len).collect(),
                         attached: true,
                         hash_only: false,
-                        timestamp_unavailable: false,
+                        timestamped: false,
                     },
                 )?;
                 let opts = XmlSignOptions {
@@ -204,9 +209,16 @@ impl Dispatcher {
                     Value::String(signed.into_iter().next().unwrap_or_default())
                 }))
             }
-            CommonCall::ApplyCadesT => Err(Failure::Unsupported(
-                "timestamps (CAdES-T) are not available yet".into(),
-            )),
+            CommonCall::ApplyCadesT { cms } => {
+                // No key is needed to timestamp signatures already made, but only an admitted
+                // site may have the TSA asked on its behalf.
+                let der = b64(&cms)?;
+                let admitted = self.admit(ctx);
+                self.prompter.done(ctx);
+                admitted?;
+                let stamped = self.stamp(&der, None)?;
+                Ok(Some(Value::String(base64(&stamped))))
+            }
             // Local paths are never revealed to, nor taken from, web pages.
             CommonCall::ShowFileChooser => Err(Failure::Cancelled),
             CommonCall::FromFile => Err(Failure::Unsupported(

@@ -8,6 +8,7 @@ mod basics;
 mod common_utils;
 mod output;
 mod select;
+mod stamp;
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +22,7 @@ use crate::wire::Failure;
 use crate::{Limits, TokenStorages};
 
 pub use select::MAX_ATTEMPTS;
+pub use stamp::Tsa;
 
 /// The greeting sent on connect, byte for byte (PROTOCOL.md §1.3).
 pub const GREETING: &str = r#"{"result":{"version":"1.4"}}"#;
@@ -108,6 +110,7 @@ pub struct Dispatcher {
     tokens: Option<Arc<dyn TokenStorages>>,
     store: Arc<dyn OriginStore>,
     journal: Option<Arc<dyn Journal>>,
+    tsa: Option<Arc<dyn Tsa>>,
     settings: Settings,
 }
 
@@ -125,6 +128,7 @@ impl Dispatcher {
             tokens: None,
             store,
             journal: None,
+            tsa: None,
             settings,
         }
     }
@@ -155,6 +159,13 @@ impl Dispatcher {
     #[must_use]
     pub fn with_journal(mut self, journal: Arc<dyn Journal>) -> Self {
         self.journal = Some(journal);
+        self
+    }
+
+    /// Adds the timestamp authority (CAdES-T).
+    #[must_use]
+    pub fn with_tsa(mut self, tsa: Arc<dyn Tsa>) -> Self {
+        self.tsa = Some(tsa);
         self
     }
 

@@ -225,8 +225,21 @@ pub fn read_token(token_der: &[u8]) -> Result<(OffsetDateTime, String), TspError
     Ok((gen_time(&info)?, info.policy.to_string()))
 }
 
-/// Each signer's signature value and digest algorithm, in the order of the SignerInfos.
-pub fn signature_values(cms: &[u8]) -> Result<Vec<(Vec<u8>, DigestAlgorithm)>, TspError> {
+/// One signer's signature value, as a timestamp covers it.
+#[derive(Debug, Clone)]
+pub struct SignatureValue {
+    /// The signature octets.
+    pub value: Vec<u8>,
+    /// The signer's digest algorithm (the imprint's).
+    pub digest: DigestAlgorithm,
+    /// The signer has a signatureTimeStampToken already.
+    pub timestamped: bool,
+    /// The first such token (DER), when there is one.
+    pub token: Option<Vec<u8>>,
+}
+
+/// Each signer's signature value, in the order of the SignerInfos.
+pub fn signature_values(cms: &[u8]) -> Result<Vec<SignatureValue>, TspError> {
     let der = ber::to_der(cms).map_err(|e| TspError::Cms(e.to_string()))?;
     let ci = Tlv::parse_exact(&der).map_err(|e| TspError::Cms(e.to_string()))?;
     let explicit = children(&ci)?
@@ -256,7 +269,25 @@ pub fn signature_values(cms: &[u8]) -> Result<Vec<(Vec<u8>, DigestAlgorithm)>, T
             .rev()
             .find(|t| t.tag == 0x04)
             .ok_or_else(|| TspError::Cms("SignerInfo has no signature".into()))?;
-        out.push((signature.value.to_vec(), digest));
+        let token_oid = ID_AA_SIGNATURE_TIME_STAMP_TOKEN.to_der()?;
+        let mut token = None;
+        if let Some(u) = f.last().filter(|u| u.tag == 0xa1) {
+            for a in children(u)? {
+                let parts = children(&a)?;
+                if let [o, values] = parts.as_slice()
+                    && o.raw == token_oid.as_slice()
+                {
+                    token = children(values)?.first().map(|t| t.raw.to_vec());
+                    break;
+                }
+            }
+        }
+        out.push(SignatureValue {
+            value: signature.value.to_vec(),
+            digest,
+            timestamped: token.is_some(),
+            token,
+        });
     }
     Ok(out)
 }

@@ -18,14 +18,16 @@ fn a_timestamp_from_a_real_tsa_is_checked_added_and_verifies_with_openssl() {
     let cms = cms::sign_attached(&key, b"hello", &CmsOptions::default()).unwrap();
     let sigs = tsp::signature_values(&cms).unwrap();
     assert_eq!(sigs.len(), 1);
-    let (value, digest) = &sigs[0];
+    let (value, digest) = (&sigs[0].value, &sigs[0].digest);
     assert_eq!(*digest, DigestAlgorithm::Sha256);
+    assert!(!sigs[0].timestamped);
     let req = TimestampRequest::new(value, *digest, Some(tsa::POLICY)).unwrap();
     let answer = tsa::post(&tsa.url, &req.der);
     let ts = req.check(&answer, &f.anchors()).unwrap();
     assert_eq!(ts.policy, tsa::POLICY);
     assert!((ts.time - time::OffsetDateTime::now_utc()).abs() < time::Duration::minutes(5));
     let stamped = tsp::add_timestamp(&cms, 0, &ts.token).unwrap();
+    assert!(tsp::signature_values(&stamped).unwrap()[0].timestamped);
 
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("t.p7s");
@@ -61,7 +63,8 @@ fn bad_answers_are_refused() {
     let key = f.key();
     let tsa = TestTsa::start(&f.pki);
     let cms = cms::sign_detached(&key, b"x", &CmsOptions::default()).unwrap();
-    let (value, digest) = tsp::signature_values(&cms).unwrap().remove(0);
+    let sv = tsp::signature_values(&cms).unwrap().remove(0);
+    let (value, digest) = (sv.value, sv.digest);
     let req = TimestampRequest::new(&value, digest, None).unwrap();
     // An answer for another request (other imprint, other nonce).
     let other = TimestampRequest::new(b"something else", digest, None).unwrap();
