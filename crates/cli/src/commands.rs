@@ -187,6 +187,26 @@ pub(crate) struct SignCms<'a> {
     pub(crate) hash: bool,
     pub(crate) input: &'a Path,
     pub(crate) output: &'a Path,
+    /// CAdES-T from this TSA, its certificate checked against these anchors (none given:
+    /// NCA's pinned CAs).
+    pub(crate) tsa: Option<(&'a str, &'a [PathBuf])>,
+}
+
+/// Adds a timestamp from `url` to the only signer of `der`.
+fn timestamp(der: &[u8], url: &str, anchors: &[Vec<u8>]) -> Result<Vec<u8>> {
+    use qoltanba_protocol::Tsa as _;
+    let tsa = qoltanba_server::tsa::HttpTsa::new(qoltanba_server::tsa::TsaConfig {
+        url: url.to_owned(),
+        ..qoltanba_server::tsa::TsaConfig::default()
+    });
+    Ok(cms::tsp::timestamp_signers(
+        der,
+        cms::tsp::Signers::Only(0),
+        1,
+        &|g| tsa.policy(g),
+        &|g, q| tsa.exchange(g, q),
+        anchors,
+    )?)
 }
 
 /// A reader that hashes what passes through it.
@@ -224,13 +244,33 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
                 digest.len()
             );
         }
-        let der = cms::sign_digest(key, &digest, &opts)?.to_detached_der()?;
+        let mut der = cms::sign_digest(key, &digest, &opts)?.to_detached_der()?;
+        if let Some((url, trust)) = &a.tsa {
+            der = timestamp(&der, url, &tsa_anchors(trust)?)?;
+        }
         write(&mut |w| Ok(w.write_all(&der)?))?;
         return Ok(ExitCode::SUCCESS);
     }
     // First pass: digest (streamed, any size).
     let (digest, len) = alg.digest_reader(&mut BufReader::new(open_input()?))?;
     let signed = cms::sign_digest(key, &digest, &opts)?;
+    if let Some((url, trust)) = &a.tsa {
+        let anchors = tsa_anchors(trust)?;
+        // The token goes inside the SignerInfo, so the whole CMS is built in memory here.
+        let der = if a.attached {
+            let content = std::fs::read(a.input)
+                .with_context(|| format!("cannot read {}", a.input.display()))?;
+            if alg.digest(&content) != digest {
+                bail!("{} changed while it was being signed", a.input.display());
+            }
+            signed.to_attached_der(&content)?
+        } else {
+            signed.to_detached_der()?
+        };
+        let der = timestamp(&der, url, &anchors)?;
+        write(&mut |w| Ok(w.write_all(&der)?))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if a.attached {
         // Second pass: stream the content into the output, hashing it again so that a file
         // that changed in between is caught rather than signed wrongly.
@@ -267,6 +307,15 @@ fn write_output(
         return r;
     }
     std::fs::rename(&tmp, output).with_context(|| format!("cannot write {}", output.display()))
+}
+
+/// Anchors for a TSA's certificate: the given files, else NCA's pinned CAs in the data dir.
+fn tsa_anchors(trust: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
+    if !trust.is_empty() {
+        return load_anchors(trust);
+    }
+    let data = qoltanba_server::engine::data_dir(None)?;
+    Ok(qoltanba_server::engine::trust_anchors(&data, &[])?)
 }
 
 fn load_anchors(trust: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
@@ -319,6 +368,7 @@ pub(crate) fn verify_cms(
                     "signing_time": s.signing_time.map(rfc3339),
                     "certificate": s.certificate.as_ref().map(details_json),
                     "chain": s.chain,
+                    "timestamp": s.timestamp,
                 })
             })
             .collect();
@@ -338,6 +388,18 @@ pub(crate) fn verify_cms(
                 s.problem.as_deref(),
                 s.chain.as_ref(),
             );
+            if let Some(t) = &s.timestamp {
+                println!(
+                    "  Timestamp: {} ({}; policy {}; TSA {})",
+                    t.time.map(rfc3339).unwrap_or_default(),
+                    if t.valid { "valid" } else { "INVALID" },
+                    t.policy.as_deref().unwrap_or("?"),
+                    t.tsa.as_deref().unwrap_or("?")
+                );
+                if let Some(p) = &t.problem {
+                    println!("  Timestamp problem: {p}");
+                }
+            }
         }
     }
     Ok(if report.valid {

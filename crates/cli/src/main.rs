@@ -185,6 +185,12 @@ enum SignCommand {
         /// Where to write the signature.
         #[arg(short, long, value_name = "OUT")]
         output: PathBuf,
+        /// Add a timestamp from this TSA (CAdES-T), e.g. http://tsp.pki.gov.kz:80/.
+        #[arg(long, value_name = "URL")]
+        tsa: Option<String>,
+        /// Trust anchors for the TSA's certificate (default: NCA's pinned CAs); repeatable.
+        #[arg(long, value_name = "PEM", requires = "tsa")]
+        tsa_trust: Vec<PathBuf>,
     },
     /// Enveloped XMLDSig, as portals and NCALayer's signXml make it.
     Xml {
@@ -239,6 +245,7 @@ enum VerifyCommand {
     },
 }
 
+#[allow(clippy::too_many_lines)] // one match arm per subcommand, each a call
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -255,6 +262,8 @@ fn main() -> ExitCode {
             hash,
             input,
             output,
+            tsa,
+            tsa_trust,
         }) => commands::sign_cms(&commands::SignCms {
             key: commands::KeyChoice::new(
                 key.as_deref(),
@@ -268,6 +277,7 @@ fn main() -> ExitCode {
             hash,
             input: &input,
             output: &output,
+            tsa: tsa.as_deref().map(|u| (u, tsa_trust.as_slice())),
         }),
         Command::Verify(VerifyCommand::Cms {
             sig,

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 mod bad_input;
 mod sign_verify;
+mod timestamps;
 mod tokens;
 mod trust;
 mod xml;

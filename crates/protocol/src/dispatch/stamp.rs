@@ -3,7 +3,7 @@
 //! bytes (HTTP at the edge). A page that asked for a timestamp never gets a signature without
 //! one: any failure here fails the call.
 
-use qoltanba_sign::cms::tsp::{self, TimestampRequest};
+use qoltanba_sign::cms::tsp;
 
 use super::Dispatcher;
 use crate::wire::Failure;
@@ -28,42 +28,18 @@ impl Dispatcher {
             .tsa
             .as_ref()
             .ok_or_else(|| failed("no timestamp authority is configured"))?;
-        let values =
-            tsp::signature_values(cms).map_err(|e| Failure::BadInput(format!("the CMS: {e}")))?;
-        let max = self.settings.limits.cms.max_signers;
-        if values.len() > max {
-            return Err(Failure::BadInput(format!(
-                "the CMS has {} signers (at most {max})",
-                values.len()
-            )));
-        }
-        let mut out = cms.to_vec();
-        for (i, v) in values.iter().enumerate() {
-            if only.is_some_and(|o| o != i) || (only.is_none() && v.timestamped) {
-                continue;
-            }
-            let gost = !matches!(
-                v.digest,
-                qoltanba_sign::DigestAlgorithm::Sha1
-                    | qoltanba_sign::DigestAlgorithm::Sha256
-                    | qoltanba_sign::DigestAlgorithm::Sha384
-                    | qoltanba_sign::DigestAlgorithm::Sha512
-            );
-            // The imprint is SHA-256 for every key family: NCA's production TSA stamps GOST
-            // signatures over a SHA-256 imprint too (the public production CAdES-T sample of
-            // KZ-PKI.md §8.3: GOST-2004 signer, policy 1.2.398.3.3.2.6.2, SHA-256 imprint).
-            let req = TimestampRequest::new(
-                &v.value,
-                qoltanba_sign::DigestAlgorithm::Sha256,
-                tsa.policy(gost).as_deref(),
-            )
-            .map_err(failed)?;
-            let answer = tsa.exchange(gost, &req.der).map_err(failed)?;
-            let t = req
-                .check(&answer, &self.settings.trust_anchors)
-                .map_err(failed)?;
-            out = tsp::add_timestamp(&out, i, &t.token).map_err(failed)?;
-        }
-        Ok(out)
+        let which = only.map_or(tsp::Signers::Unstamped, tsp::Signers::Only);
+        tsp::timestamp_signers(
+            cms,
+            which,
+            self.settings.limits.cms.max_signers,
+            &|gost| tsa.policy(gost),
+            &|gost, q| tsa.exchange(gost, q),
+            &self.settings.trust_anchors,
+        )
+        .map_err(|e| match e {
+            tsp::TspError::Cms(m) => Failure::BadInput(format!("the CMS: {m}")),
+            other => failed(other),
+        })
     }
 }

@@ -35,7 +35,8 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::time::Time;
 
 pub use verify::{
-    CmsLimits, DetachedContent, SignerReport, VerifyOptions, VerifyReport, attached_content, verify,
+    CmsLimits, DetachedContent, SignerReport, TimestampReport, VerifyOptions, VerifyReport,
+    attached_content, verify,
 };
 
 use crate::{DigestAlgorithm, SignError};

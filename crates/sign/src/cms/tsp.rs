@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use x509_cert::attr::Attribute;
 use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
-use super::verify::{DetachedContent, VerifyOptions, verify};
+use super::verify::{DetachedContent, VerifyOptions, verify_at_depth};
 use crate::DigestAlgorithm;
 
 /// id-aa-signatureTimeStampToken (RFC 3161 appendix A).
@@ -44,6 +44,9 @@ pub enum TspError {
     /// The CMS to be timestamped cannot be read or written.
     #[error("{0}")]
     Cms(String),
+    /// Nothing usable came back (unreachable, timed out, an HTTP error).
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 impl From<der::Error> for TspError {
@@ -158,13 +161,14 @@ impl TimestampRequest {
         if info.nonce.as_ref().map(Int::as_bytes) != Some(self.nonce.as_slice()) {
             return Err(bad("the nonce does not match the request".into()));
         }
-        let report = verify(
+        let report = verify_at_depth(
             &token_der,
             DetachedContent::None,
             &VerifyOptions {
                 trust_anchors: anchors.to_vec(),
                 ..VerifyOptions::default()
             },
+            false,
         )
         .map_err(|e| bad(format!("the token: {e}")))?;
         let signer = report
@@ -217,12 +221,30 @@ fn tst_info(token: &ContentInfo) -> Result<TstInfo, TspError> {
     TstInfo::from_der(content.as_bytes()).map_err(|e| bad(format!("TSTInfo: {e}")))
 }
 
-/// What a signer's timestamp says (for verification reports).
-pub fn read_token(token_der: &[u8]) -> Result<(OffsetDateTime, String), TspError> {
+/// What a timestamp token says.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    /// genTime.
+    pub time: OffsetDateTime,
+    /// The TSA's policy OID.
+    pub policy: String,
+    /// The imprint's hash algorithm OID.
+    pub imprint_algorithm: String,
+    /// The imprint.
+    pub imprint: Vec<u8>,
+}
+
+/// Reads a token's TSTInfo (its signature is not checked here).
+pub fn read_info(token_der: &[u8]) -> Result<TokenInfo, TspError> {
     let der = ber::to_der(token_der).map_err(|e| TspError::BadResponse(e.to_string()))?;
     let ci = ContentInfo::from_der(&der).map_err(|e| TspError::BadResponse(e.to_string()))?;
     let info = tst_info(&ci)?;
-    Ok((gen_time(&info)?, info.policy.to_string()))
+    Ok(TokenInfo {
+        time: gen_time(&info)?,
+        policy: info.policy.to_string(),
+        imprint_algorithm: info.message_imprint.hash_algorithm.oid.to_string(),
+        imprint: info.message_imprint.hashed_message.as_bytes().to_vec(),
+    })
 }
 
 /// One signer's signature value, as a timestamp covers it.
@@ -369,4 +391,61 @@ pub fn add_timestamp(cms: &[u8], index: usize, token: &[u8]) -> Result<Vec<u8>, 
     let new_sd = wrap(sd.tag, &sd_all);
     let new_explicit = wrap(explicit.tag, &[&new_sd]);
     Ok(wrap(ci.tag, &[ct.raw, &new_explicit]))
+}
+
+/// Carries a query to the TSA: `(gost, query) → answer`.
+pub type Exchange<'a> = dyn Fn(bool, &[u8]) -> Result<Vec<u8>, String> + 'a;
+
+/// Which signers of a CMS get a timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signers {
+    /// Only this one (a signature just made).
+    Only(usize),
+    /// Every signer that has none yet (applyCAdEST).
+    Unstamped,
+}
+
+/// Timestamps signers of `cms`: for each, a request over its signature value (SHA-256 imprint
+/// for every key family, as NCA's production TSA stamps GOST signatures too — the public
+/// production CAdES-T sample, KZ-PKI.md §8.3), `exchange(gost, query)` carries it to the TSA,
+/// the answer is checked against `anchors` and the token added. `policy(gost)` names the
+/// policy to ask for.
+pub fn timestamp_signers(
+    cms: &[u8],
+    which: Signers,
+    max_signers: usize,
+    policy: &dyn Fn(bool) -> Option<String>,
+    exchange: &Exchange<'_>,
+    anchors: &[Vec<u8>],
+) -> Result<Vec<u8>, TspError> {
+    let values = signature_values(cms)?;
+    if values.len() > max_signers {
+        return Err(TspError::Cms(format!(
+            "the CMS has {} signers (at most {max_signers})",
+            values.len()
+        )));
+    }
+    let mut out = cms.to_vec();
+    for (i, v) in values.iter().enumerate() {
+        let wanted = match which {
+            Signers::Only(o) => o == i,
+            Signers::Unstamped => !v.timestamped,
+        };
+        if !wanted {
+            continue;
+        }
+        let gost = !matches!(
+            v.digest,
+            DigestAlgorithm::Sha1
+                | DigestAlgorithm::Sha256
+                | DigestAlgorithm::Sha384
+                | DigestAlgorithm::Sha512
+        );
+        let req =
+            TimestampRequest::new(&v.value, DigestAlgorithm::Sha256, policy(gost).as_deref())?;
+        let answer = exchange(gost, &req.der).map_err(TspError::Unreachable)?;
+        let t = req.check(&answer, anchors)?;
+        out = add_timestamp(&out, i, &t.token)?;
+    }
+    Ok(out)
 }

@@ -85,8 +85,29 @@ pub struct SignerReport {
     pub signing_time: Option<OffsetDateTime>,
     /// The signer's certificate, when found.
     pub certificate: Option<CertificateDetails>,
-    /// Trust and validity at signing time (or now).
+    /// Trust and validity at the timestamp's time when there is a valid one, else at the
+    /// signingTime (or now).
     pub chain: Option<ChainReport>,
+    /// The signatureTimeStampToken (CAdES-T), when there is one.
+    pub timestamp: Option<TimestampReport>,
+}
+
+/// A signer's timestamp.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimestampReport {
+    /// The token verifies, covers this signer's signature value, and its signer is a TSA.
+    pub valid: bool,
+    /// genTime.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time: Option<OffsetDateTime>,
+    /// The TSA's policy OID.
+    pub policy: Option<String>,
+    /// The TSA certificate's subject CN.
+    pub tsa: Option<String>,
+    /// The TSA certificate's chain at genTime.
+    pub chain: Option<ChainReport>,
+    /// Why it is not valid.
+    pub problem: Option<String>,
 }
 
 /// The result for the whole signature.
@@ -144,6 +165,16 @@ pub fn verify(
     cms: &[u8],
     content: DetachedContent<'_>,
     opts: &VerifyOptions,
+) -> Result<VerifyReport, SignError> {
+    verify_at_depth(cms, content, opts, true)
+}
+
+/// `timestamps`: also check signers' timestamp tokens (not inside a token: no recursion).
+pub(super) fn verify_at_depth(
+    cms: &[u8],
+    content: DetachedContent<'_>,
+    opts: &VerifyOptions,
+    timestamps: bool,
 ) -> Result<VerifyReport, SignError> {
     let (sd, sd_der) = decode_signed_data(cms)?;
     // SignerInfos as encoded (decoding a SET OF re-sorts it, and the signed attributes must be
@@ -232,7 +263,11 @@ pub fn verify(
 
     let mut signers = Vec::new();
     for ((si, raw), alg) in signer_infos.iter().zip(&raw_signers).zip(&algs) {
-        signers.push(verify_signer(si, raw, *alg, &digests, &sd, &certs, opts));
+        let mut report = verify_signer(si, raw, *alg, &digests, &sd, &certs, opts);
+        if timestamps {
+            check_timestamp(si, &mut report, &certs, opts);
+        }
+        signers.push(report);
     }
     let valid = signers.iter().all(|s| s.signature_valid);
     Ok(VerifyReport {
@@ -240,6 +275,78 @@ pub fn verify(
         attached,
         signers,
     })
+}
+
+/// Reads and checks a signer's signatureTimeStampToken; a valid one moves the chain check of
+/// the signer's certificate to the timestamp's time (a signature made under a CA generation
+/// that has since expired validates as it did when made).
+fn check_timestamp(si: &SignerInfo, r: &mut SignerReport, certs: &[Vec<u8>], opts: &VerifyOptions) {
+    let Some(value) = si.unsigned_attrs.as_ref().and_then(|u| {
+        u.iter()
+            .find(|a| a.oid == super::tsp::ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
+            .and_then(|a| a.values.get(0))
+    }) else {
+        return;
+    };
+    let mut t = TimestampReport {
+        valid: false,
+        time: None,
+        policy: None,
+        tsa: None,
+        chain: None,
+        problem: None,
+    };
+    let checked = (|| -> Result<(), String> {
+        let token = value.to_der().map_err(|e| e.to_string())?;
+        let info = super::tsp::read_info(&token).map_err(|e| e.to_string())?;
+        t.time = Some(info.time);
+        t.policy = Some(info.policy.clone());
+        let imprint_alg = DigestAlgorithm::from_oid(&info.imprint_algorithm)
+            .ok_or_else(|| format!("imprint algorithm {}", info.imprint_algorithm))?;
+        if imprint_alg.digest(si.signature.as_bytes()) != info.imprint {
+            return Err("the token is for another signature (imprint differs)".into());
+        }
+        let inner = VerifyOptions {
+            now: Some(info.time),
+            ..opts.clone()
+        };
+        let report = verify_at_depth(&token, DetachedContent::None, &inner, false)
+            .map_err(|e| format!("the token: {e}"))?;
+        let signer = report
+            .signers
+            .into_iter()
+            .next()
+            .ok_or("the token has no signer")?;
+        t.tsa = signer
+            .certificate
+            .as_ref()
+            .and_then(|c| c.subject_cn.clone());
+        t.chain.clone_from(&signer.chain);
+        if !signer.signature_valid {
+            return Err(format!(
+                "the token's signature: {}",
+                signer.problem.unwrap_or_default()
+            ));
+        }
+        if !signer.certificate.as_ref().is_some_and(|c| {
+            c.ext_key_usage
+                .iter()
+                .any(|e| e == super::tsp::EKU_TIME_STAMPING)
+        }) {
+            return Err("the token's signer is not a timestamp authority".into());
+        }
+        Ok(())
+    })();
+    match checked {
+        Ok(()) => t.valid = true,
+        Err(e) => t.problem = Some(e),
+    }
+    if t.valid
+        && let (Some(at), Some(cert)) = (t.time, find_certificate(&si.sid, certs))
+    {
+        r.chain = Some(chain::check(cert, certs, &opts.trust_anchors, at));
+    }
+    r.timestamp = Some(t);
 }
 
 fn find_certificate<'a>(sid: &SignerIdentifier, certs: &'a [Vec<u8>]) -> Option<&'a Vec<u8>> {
@@ -287,6 +394,7 @@ fn verify_signer(
         signing_time: None,
         certificate: None,
         chain: None,
+        timestamp: None,
     };
     let cert = find_certificate(&si.sid, certs);
     r.certificate = cert.and_then(|c| CertificateDetails::from_der(c).ok());

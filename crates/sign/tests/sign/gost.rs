@@ -95,6 +95,15 @@ fn kalkan_gost_samples_verify() {
     };
     let rep = cms::verify(&c2015, DetachedContent::None, &opts).unwrap();
     assert!(rep.valid, "{rep:?}");
+    // Its signatureTimeStampToken (NCA's test TSA, GOST 2004): time, policy, the TSA, and a
+    // token that verifies over this signer's signature value.
+    let ts = rep.signers[0]
+        .timestamp
+        .as_ref()
+        .expect("the sample's timestamp");
+    eprintln!("mitwork CAdES-T timestamp: {ts:?}");
+    assert!(ts.valid, "{ts:?}");
+    assert!(ts.time.is_some() && ts.policy.is_some(), "{ts:?}");
 }
 
 #[test]

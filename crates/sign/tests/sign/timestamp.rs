@@ -98,3 +98,49 @@ fn bad_answers_are_refused() {
         Err(TspError::BadResponse(_))
     ));
 }
+
+/// NCA's public TSP samples (NCANode's test resources): the response is granted, its token
+/// and the bare token verify as CMS and say when and under which policy.
+#[test]
+fn the_public_tsp_samples_parse_and_verify() {
+    let Some(dir) = qoltanba_testkit::shared_vectors() else {
+        return;
+    };
+    let dir = dir.join("ocsp-tsp-crl");
+    for name in ["tsp_token.bin", "tsp_response.bin"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        // The response wraps the token after its status.
+        let token = if name == "tsp_response.bin" {
+            let der = qoltanba_pki::ber::to_der(&bytes).unwrap();
+            let resp = qoltanba_pki::ber::Tlv::parse_exact(&der).unwrap();
+            let parts = resp.children().unwrap();
+            assert_eq!(parts.len(), 2, "status and token");
+            parts[1].raw.to_vec()
+        } else {
+            bytes
+        };
+        let info = tsp::read_info(&token).unwrap();
+        eprintln!(
+            "{name}: {} policy {} imprint {}",
+            info.time, info.policy, info.imprint_algorithm
+        );
+        assert!(
+            info.policy.starts_with("1.2.398.3.3.2.6."),
+            "{}",
+            info.policy
+        );
+        let rep = cms::verify(
+            &token,
+            cms::DetachedContent::None,
+            &cms::VerifyOptions::default(),
+        )
+        .unwrap();
+        assert!(rep.valid, "{name}: {rep:?}");
+        let cert = rep.signers[0].certificate.as_ref().unwrap();
+        assert!(
+            cert.ext_key_usage
+                .iter()
+                .any(|e| e == tsp::EKU_TIME_STAMPING)
+        );
+    }
+}
