@@ -36,15 +36,15 @@ fn sign_cms_with_a_tsa_makes_cades_t_and_verify_reports_it() {
         let o = qoltanba(&args, Some("Тест-123"));
         assert!(o.status.success(), "{}", stderr(&o));
         let content = (!attached).then_some(input.as_path());
-        let v = openssl::cms_verify(&out, content, &f.ca);
-        assert!(v.ok, "{}", v.output);
+        let check = openssl::cms_verify(&out, content, &f.ca);
+        assert!(check.ok, "{}", check.output);
         let mut vargs = vec!["verify", "cms", s(&out), "--trust", s(&f.ca), "--json"];
         if !attached {
             vargs.extend(["--content", s(&input)]);
         }
-        let r = json_of(&qoltanba(&vargs, None));
-        let t = &r["signers"][0]["timestamp"];
-        assert_eq!(t["valid"], true, "{r}");
+        let report = json_of(&qoltanba(&vargs, None));
+        let t = &report["signers"][0]["timestamp"];
+        assert_eq!(t["valid"], true, "{report}");
         assert_eq!(t["policy"], qoltanba_testkit::tsa::POLICY);
         assert_eq!(t["tsa"], "TSA SERVICE TEST");
         assert!(
