@@ -18,6 +18,8 @@ pub mod p12;
 /// The generated test PKI.
 pub mod pki;
 /// SoftHSM2 tokens for PKCS#11 tests.
+/// OCSP responder and CRL server (openssl).
+pub mod revocation;
 pub mod softhsm;
 /// An RFC 3161 timestamp authority (`openssl ts -reply` over HTTP).
 pub mod tsa;

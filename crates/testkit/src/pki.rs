@@ -134,6 +134,10 @@ pub struct LeafSpec {
     pub roles: Vec<&'static str>,
     /// Validity.
     pub lifetime: Lifetime,
+    /// The OCSP responder named in the AIA extension.
+    pub ocsp_url: Option<String>,
+    /// The CRL named in the CRL distribution points.
+    pub crl_url: Option<String>,
 }
 
 impl LeafSpec {
@@ -144,6 +148,8 @@ impl LeafSpec {
             usage,
             roles: vec![roles::INDIVIDUAL],
             lifetime: Lifetime::Current,
+            ocsp_url: None,
+            crl_url: None,
         }
     }
 
@@ -154,7 +160,17 @@ impl LeafSpec {
             usage,
             roles: vec![roles::LEGAL_ENTITY, role],
             lifetime: Lifetime::Current,
+            ocsp_url: None,
+            crl_url: None,
         }
+    }
+
+    /// Same spec naming an OCSP responder and a CRL (either may be `None`).
+    #[must_use]
+    pub fn with_revocation(mut self, ocsp: Option<&str>, crl: Option<&str>) -> Self {
+        self.ocsp_url = ocsp.map(str::to_owned);
+        self.crl_url = crl.map(str::to_owned);
+        self
     }
 
     /// Same spec with another lifetime.
@@ -488,6 +504,39 @@ impl TestPki {
             ),
             ext(&aki(&self.nca.ski), false),
         ];
+        let mut extensions = extensions;
+        let uri = |u: &str| {
+            x509_cert::ext::pkix::name::GeneralName::UniformResourceIdentifier(
+                Ia5String::new(u).expect("url"),
+            )
+        };
+        if let Some(u) = &spec.ocsp_url {
+            extensions.push(ext(
+                &x509_cert::ext::pkix::AuthorityInfoAccessSyntax(vec![
+                    x509_cert::ext::pkix::AccessDescription {
+                        access_method: oid("1.3.6.1.5.5.7.48.1"),
+                        access_location: uri(u),
+                    },
+                ]),
+                false,
+            ));
+        }
+        if let Some(u) = &spec.crl_url {
+            extensions.push(ext(
+                &x509_cert::ext::pkix::CrlDistributionPoints(vec![
+                    x509_cert::ext::pkix::crl::dp::DistributionPoint {
+                        distribution_point: Some(
+                            x509_cert::ext::pkix::name::DistributionPointName::FullName(vec![uri(
+                                u,
+                            )]),
+                        ),
+                        reasons: None,
+                        crl_issuer: None,
+                    },
+                ]),
+                false,
+            ));
+        }
         let now = std::time::SystemTime::now();
         let day = Duration::from_hours(24);
         let (from, to) = match spec.lifetime {
@@ -501,25 +550,42 @@ impl TestPki {
 }
 
 impl TestPki {
+    /// A delegated OCSP responder's certificate ("OCSP RESPONDER TEST"), issued by the
+    /// intermediate: EKU OCSPSigning and id-pkix-ocsp-nocheck, as NCA's responders have.
+    pub fn issue_ocsp_responder(&self) -> Issued {
+        self.issue_service("OCSP RESPONDER TEST", "1.3.6.1.5.5.7.3.9", true)
+    }
+
     /// A timestamp authority's certificate ("TSA SERVICE TEST"), issued by the intermediate:
     /// digitalSignature + nonRepudiation, EKU timeStamping (critical, as RFC 3161 requires).
     pub fn issue_tsa(&self) -> Issued {
+        self.issue_service("TSA SERVICE TEST", "1.3.6.1.5.5.7.3.8", false)
+    }
+
+    fn issue_service(&self, cn: &str, eku: &str, ocsp_nocheck: bool) -> Issued {
         let key = TestKey::generate(self.algorithm);
         let public = key.spki();
         let ski = key_id(&public);
-        let name = ca_name("TSA SERVICE TEST");
-        let extensions = vec![
+        let name = ca_name(cn);
+        let mut extensions = vec![
             ext(
                 &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
                 true,
             ),
-            ext(&ExtendedKeyUsage(vec![oid("1.3.6.1.5.5.7.3.8")]), true),
+            ext(&ExtendedKeyUsage(vec![oid(eku)]), true),
             ext(
                 &SubjectKeyIdentifier(OctetString::new(ski.clone()).expect("ski")),
                 false,
             ),
             ext(&aki(&self.nca.ski), false),
         ];
+        if ocsp_nocheck {
+            extensions.push(Extension {
+                extn_id: oid("1.3.6.1.5.5.7.48.1.5"),
+                critical: false,
+                extn_value: OctetString::new(der::asn1::Null.to_der().expect("null")).expect("ext"),
+            });
+        }
         let now = std::time::SystemTime::now();
         let cert_der = sign_tbs(
             &self.nca,

@@ -7,6 +7,8 @@ use qoltanba_pki::{CertificateDetails, KeyAlgorithm, KeyKind, Role, ValidityStat
 use qoltanba_testkit::pki::{LeafSpec, Lifetime, TestPki, Usage, roles};
 use qoltanba_testkit::shared_vectors;
 
+mod status;
+
 fn shared_cert(rel: &str) -> Option<Vec<u8>> {
     let dir = shared_vectors()?;
     let bytes = std::fs::read(dir.join(rel)).unwrap();
