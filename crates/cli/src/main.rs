@@ -34,6 +34,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Certificates: revocation status.
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// Key containers (NCA .p12 files).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -119,6 +122,9 @@ struct ServeArgs {
     /// http://tsp.pki.gov.kz:80/).
     #[arg(long, value_name = "URL")]
     tsa: Option<String>,
+    /// OCSP responder asked before signing instead of the certificate's own.
+    #[arg(long, value_name = "URL")]
+    ocsp: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +146,28 @@ struct PasswordArgs {
     /// Read the password from this environment variable (otherwise it is asked on the terminal).
     #[arg(long, value_name = "VAR")]
     password_env: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CertCommand {
+    /// Is a certificate revoked? OCSP (the certificate's responder, or --ocsp), then its CRLs.
+    /// Exit code: 0 not revoked (or nothing to check), 3 revoked, 4 unknown to the responder,
+    /// 5 could not be checked.
+    Status {
+        /// A key container (.p12, with --password-env) or a certificate (PEM/DER).
+        file: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Ask this OCSP responder instead of the certificate's.
+        #[arg(long, value_name = "URL")]
+        ocsp: Option<String>,
+        /// Issuer certificates (PEM/DER; default: NCA's pinned CAs and the file's chain).
+        #[arg(long, value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +277,19 @@ enum VerifyCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Cert(CertCommand::Status {
+            file,
+            password,
+            ocsp,
+            trust,
+            json,
+        }) => commands::cert_status(
+            &file,
+            password.password_env.as_deref(),
+            ocsp.as_deref(),
+            &trust,
+            json,
+        ),
         Command::Keys(KeysCommand::Info {
             file,
             password,
@@ -316,6 +357,7 @@ fn main() -> ExitCode {
             policy: a.policy,
             max_message: a.max_message,
             tsa: a.tsa,
+            ocsp: a.ocsp,
         }),
         Command::Tokens {
             action: _,

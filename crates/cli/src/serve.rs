@@ -24,6 +24,7 @@ pub(crate) struct Serve {
     pub(crate) policy: Option<PathBuf>,
     pub(crate) max_message: usize,
     pub(crate) tsa: Option<String>,
+    pub(crate) ocsp: Option<String>,
 }
 
 /// The data directory: `--data-dir`, else `$XDG_DATA_HOME/qoltanba`, else
@@ -66,6 +67,7 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
         max_message: a.max_message,
         prompt_limits,
         tsa_url: a.tsa.clone(),
+        ocsp_url: a.ocsp.clone(),
         ..EngineConfig::default()
     };
     let engine = Engine::build(&config, prompter)?;

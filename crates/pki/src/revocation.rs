@@ -332,8 +332,7 @@ pub fn ocsp_status(
             time: dt(&info.revocation_time.0),
             reason: info
                 .revocation_reason
-                .map(|r| format!("{r:?}"))
-                .map(lower_first),
+                .map(|r| lower_first(&format!("{r:?}"))),
         },
         CertStatus::Unknown(_) => Status::Unknown,
     };
@@ -345,7 +344,7 @@ pub fn ocsp_status(
     })
 }
 
-fn lower_first(s: String) -> String {
+fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_lowercase().chain(c).collect())
@@ -417,7 +416,7 @@ pub fn crl_status(
                         x509_cert::ext::pkix::CrlReason::from_der(e.extn_value.as_bytes()).ok()
                     })
                     .flatten()
-                    .map(|r| lower_first(format!("{r:?}")))
+                    .map(|r| lower_first(&format!("{r:?}")))
             }),
         },
     };
@@ -467,4 +466,78 @@ pub fn crl_urls(leaf_der: &[u8]) -> Vec<String> {
         })
         .flatten()
         .collect()
+}
+
+/// What the engine knows about a certificate's revocation before signing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RevocationState {
+    /// A responder or CRL says it is not revoked.
+    Good {
+        /// `ocsp` or `crl`.
+        source: &'static str,
+    },
+    /// Revoked.
+    Revoked {
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        time: OffsetDateTime,
+        /// Why, when given.
+        reason: Option<String>,
+        /// `ocsp` or `crl`.
+        source: &'static str,
+    },
+    /// The responder does not know it.
+    Unknown {
+        /// `ocsp`.
+        source: &'static str,
+    },
+    /// It names a responder or CRL, but none could be asked or read.
+    Unchecked {
+        /// Why, per source tried.
+        why: String,
+    },
+    /// It names neither an OCSP responder nor a CRL: nothing to check.
+    NothingToCheck,
+}
+
+impl RevocationState {
+    /// From one source's answer.
+    pub fn from_answer(a: &Answer) -> Self {
+        match &a.status {
+            Status::Good => Self::Good { source: a.source },
+            Status::Revoked { time, reason } => Self::Revoked {
+                time: *time,
+                reason: reason.clone(),
+                source: a.source,
+            },
+            Status::Unknown => Self::Unknown { source: a.source },
+        }
+    }
+}
+
+impl std::fmt::Display for RevocationState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Good { source } => write!(f, "not revoked ({source})"),
+            Self::Revoked {
+                time,
+                reason,
+                source,
+            } => write!(
+                f,
+                "revoked on {}-{:02}-{:02}{} ({source})",
+                time.year(),
+                u8::from(time.month()),
+                time.day(),
+                reason
+                    .as_ref()
+                    .map(|r| format!(", {r}"))
+                    .unwrap_or_default()
+            ),
+            Self::Unknown { source } => write!(f, "unknown to the responder ({source})"),
+            Self::Unchecked { why } => write!(f, "could not be checked: {why}"),
+            Self::NothingToCheck => f.write_str("names no OCSP responder or CRL: nothing to check"),
+        }
+    }
 }

@@ -198,6 +198,7 @@ impl BasicsSign {
         };
         let mut filter = KeyFilter {
             allow_expired: flag(sp, "allowExpired", false)?,
+            allow_revoked: flag(sp, "allowRevoked", false)?,
             ..KeyFilter::default()
         };
         if let Some(sig) = signer {

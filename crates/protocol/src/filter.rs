@@ -37,6 +37,8 @@ pub struct KeyFilter {
     pub chain: ChainRule,
     /// Accept expired (and not yet valid) certificates (test-only flag of NCALayer).
     pub allow_expired: bool,
+    /// Accept revoked certificates (`allowRevoked`, NCALayer's test flag).
+    pub allow_revoked: bool,
 }
 
 /// Why a key does not qualify (shown greyed out with this reason).

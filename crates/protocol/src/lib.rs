@@ -17,8 +17,8 @@ mod prompter;
 pub mod wire;
 
 pub use dispatch::{
-    Connection, DEFAULT_LOCALE, Dispatcher, GREETING, HEARTBEAT, Journal, MAX_ATTEMPTS, Settings,
-    Tsa,
+    Connection, DEFAULT_LOCALE, Dispatcher, GREETING, HEARTBEAT, Journal, MAX_ATTEMPTS,
+    RevocationCheck, Settings, Tsa, WhenUnchecked,
 };
 pub use filter::{ChainRule, KeyFilter, Mismatch};
 pub use origin::{MemoryOriginStore, OriginPolicy, OriginStore, RateLimited};

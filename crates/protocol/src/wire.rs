@@ -50,6 +50,10 @@ pub enum Failure {
     /// bad answer): no signature goes back without it.
     #[error("no timestamp: {0}")]
     Timestamp(String),
+    /// The certificate is revoked (or unknown to its responder, or could not be checked and the
+    /// policy refuses that).
+    #[error("the certificate {0}")]
+    Revoked(String),
     /// Not available in this product (files named by a page).
     #[error("{0}")]
     Unsupported(String),
@@ -75,6 +79,7 @@ impl Failure {
             Self::BadInput(_) => "bad_input",
             Self::Sign(_) => "sign_error",
             Self::Timestamp(_) => "no_timestamp",
+            Self::Revoked(_) => "revoked",
             Self::Unsupported(_) => "unsupported",
         }
     }

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::history::{History, HistoryJournal};
 use crate::origins::{FileOriginStore, PolicyFile};
+use crate::revocation::HttpRevocation;
 use crate::tsa::{HttpTsa, TsaConfig};
 use crate::{DEFAULT_MAX_MESSAGE, DEFAULT_PORT, ServerOptions, tls};
 
@@ -98,6 +99,8 @@ pub struct EngineConfig {
     pub request_timeout: Duration,
     /// The timestamp authority's URL (`--tsa`); `None`: the admin policy's `[tsa]`, else NCA's.
     pub tsa_url: Option<String>,
+    /// An OCSP responder to ask instead of the certificates' own (`--ocsp`).
+    pub ocsp_url: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -113,6 +116,7 @@ impl Default for EngineConfig {
             prompt_limits: Some(PromptLimits::default()),
             request_timeout: Duration::from_mins(10),
             tsa_url: None,
+            ocsp_url: None,
         }
     }
 }
@@ -429,6 +433,16 @@ impl Engine {
             history: history.clone(),
         }))
         .with_tsa(Arc::new(HttpTsa::new(tsa_config.clone())));
+        let mut revocation = policy.revocation.clone().unwrap_or_default();
+        if let Some(u) = &config.ocsp_url {
+            revocation.ocsp_url = Some(u.clone());
+        }
+        let dispatcher = if revocation.enabled {
+            let when = revocation.when_unchecked().map_err(EngineError::Policy)?;
+            dispatcher.with_revocation(Arc::new(HttpRevocation::new(revocation)), when)
+        } else {
+            dispatcher
+        };
         let mut options = ServerOptions {
             max_message: config.max_message,
             request_timeout: config.request_timeout,

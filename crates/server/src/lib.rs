@@ -13,6 +13,7 @@ pub mod engine;
 pub mod history;
 pub mod origins;
 pub mod port;
+pub mod revocation;
 pub mod tls;
 pub mod trust;
 pub mod tsa;

@@ -155,6 +155,10 @@ pub struct PolicyFile {
     /// timeout_secs = 15`); absent: NCA's production TSA.
     #[serde(default)]
     pub tsa: Option<crate::tsa::TsaConfig>,
+    /// Revocation before signing (`[revocation] enabled = true  ocsp_url = "…"
+    /// when_unchecked = "sign" | "refuse"  timeout_secs = 10`).
+    #[serde(default)]
+    pub revocation: Option<crate::revocation::RevocationConfig>,
 }
 
 /// `[origins]`.

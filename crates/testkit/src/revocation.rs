@@ -3,6 +3,7 @@
 //! HTTP, both on 127.0.0.1 and both stoppable. Reserve first (the URLs go into the leaves),
 //! then start with the certificates and which of them are revoked.
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -89,6 +90,7 @@ impl Revocation {
 
     /// Starts both services for `certs` (each with whether it is revoked), issued by `pki`'s
     /// intermediate.
+    #[allow(clippy::too_many_lines)] // the files, the CRL, the CRL server, the responder, in order
     pub fn start(&mut self, pki: &TestPki, certs: &[(&Issued, bool)]) {
         let d = self.dir.path();
         let mut index = String::new();
@@ -102,10 +104,11 @@ impl Revocation {
             } else {
                 ("V", String::new())
             };
-            index.push_str(&format!(
-                "{flag}\t{}\t{when}\t{serial}\tunknown\t/CN=test\n",
+            let _ = writeln!(
+                index,
+                "{flag}\t{}\t{when}\t{serial}\tunknown\t/CN=test",
                 index_time(later)
-            ));
+            );
         }
         std::fs::write(d.join("index.txt"), index).expect("index");
         std::fs::write(d.join("index.txt.attr"), "unique_subject = no\n").expect("attr");

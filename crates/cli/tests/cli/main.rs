@@ -15,6 +15,7 @@ use qoltanba_testkit::{NCA_P12_FILES, shared_vectors};
 use serde_json::Value;
 
 mod bad_input;
+mod cert_status;
 mod sign_verify;
 mod timestamps;
 mod tokens;

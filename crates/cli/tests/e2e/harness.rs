@@ -21,6 +21,8 @@ pub(crate) struct Server {
     pub(crate) leaf: Issued,
     /// The timestamp authority the server uses (RSA, `openssl ts -reply`).
     pub(crate) tsa: qoltanba_testkit::tsa::TestTsa,
+    /// The OCSP responder and CRL, when asked for.
+    pub(crate) revocation: Option<qoltanba_testkit::revocation::Revocation>,
 }
 
 impl Drop for Server {
@@ -39,6 +41,8 @@ pub(crate) struct Options<'a> {
     /// A SoftHSM token serving `AKKaztokenStore`, with this PIN in the unattended file.
     pub(crate) token_pin: Option<&'a str>,
     pub(crate) extra_args: &'a [&'a str],
+    /// The key's certificate names a test OCSP responder and CRL; `Some(true)`: it is revoked.
+    pub(crate) revocation: Option<bool>,
 }
 
 impl Default for Options<'_> {
@@ -51,6 +55,7 @@ impl Default for Options<'_> {
             policy: None,
             token_pin: None,
             extra_args: &[],
+            revocation: None,
         }
     }
 }
@@ -59,7 +64,19 @@ impl Default for Options<'_> {
 pub(crate) fn start(opts: &Options<'_>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let pki = TestPki::with_algorithm(opts.algorithm);
-    let leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
+    let mut revocation = opts
+        .revocation
+        .map(|_| qoltanba_testkit::revocation::Revocation::reserve());
+    let spec = match &revocation {
+        Some(r) => {
+            LeafSpec::individual(Usage::Sign).with_revocation(Some(&r.ocsp_url), Some(&r.crl_url))
+        }
+        None => LeafSpec::individual(Usage::Sign),
+    };
+    let leaf = pki.issue(&spec);
+    if let (Some(r), Some(revoked)) = (revocation.as_mut(), opts.revocation) {
+        r.start(&pki, &[(&leaf, revoked)]);
+    }
     let key = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, pki.ca_bundle_pem()).unwrap();
@@ -163,6 +180,7 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         pki,
         leaf,
         tsa,
+        revocation,
     }
 }
 

@@ -7,6 +7,7 @@
 mod browser;
 mod harness;
 mod js_client;
+mod revocation;
 mod robustness;
 mod terminal;
 mod timestamps;

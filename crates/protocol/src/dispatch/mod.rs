@@ -7,6 +7,7 @@ mod applet;
 mod basics;
 mod common_utils;
 mod output;
+mod revocation;
 mod select;
 mod stamp;
 
@@ -21,6 +22,7 @@ use crate::prompter::{CallContext, Cancel, KeyRequest, Origin, OriginDecision, P
 use crate::wire::Failure;
 use crate::{Limits, TokenStorages};
 
+pub use revocation::{RevocationCheck, WhenUnchecked};
 pub use select::MAX_ATTEMPTS;
 pub use stamp::Tsa;
 
@@ -111,6 +113,7 @@ pub struct Dispatcher {
     store: Arc<dyn OriginStore>,
     journal: Option<Arc<dyn Journal>>,
     tsa: Option<Arc<dyn Tsa>>,
+    revocation: Option<(Arc<dyn RevocationCheck>, WhenUnchecked)>,
     settings: Settings,
 }
 
@@ -129,6 +132,7 @@ impl Dispatcher {
             store,
             journal: None,
             tsa: None,
+            revocation: None,
             settings,
         }
     }
@@ -166,6 +170,14 @@ impl Dispatcher {
     #[must_use]
     pub fn with_tsa(mut self, tsa: Arc<dyn Tsa>) -> Self {
         self.tsa = Some(tsa);
+        self
+    }
+
+    /// Checks revocation before signing; `when` decides for certificates that could not be
+    /// checked.
+    #[must_use]
+    pub fn with_revocation(mut self, check: Arc<dyn RevocationCheck>, when: WhenUnchecked) -> Self {
+        self.revocation = Some((check, when));
         self
     }
 
@@ -292,7 +304,9 @@ impl Dispatcher {
         if r.is_ok() && ctx.cancel.is_cancelled() {
             return Err(select::cancelled(ctx));
         }
-        r
+        let key = r?;
+        self.check_revocation(key.as_ref(), request.filter)?;
+        Ok(key)
     }
 
     fn log_failure(&self, ctx: &CallContext, method: &str, f: &Failure) {

@@ -1,0 +1,195 @@
+//! Revocation checks over HTTP, the engine's implementation of the protocol's
+//! [`RevocationCheck`] port: OCSP first (the certificate's AIA responder, or the admin's
+//! override), then the CRLs its distribution points name; answers are cached until their
+//! nextUpdate. Each fetch has a time limit and a size limit. The parsing and checking is
+//! `qoltanba_pki::revocation`'s.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use qoltanba_pki::revocation::{
+    Answer, RevocationState, crl_status, crl_urls, ocsp_request, ocsp_status, ocsp_urls,
+};
+use qoltanba_protocol::{RevocationCheck, WhenUnchecked};
+use time::OffsetDateTime;
+
+/// Largest OCSP response or CRL read (NCA's delta CRLs are small, full ones a few MB).
+const MAX_FETCH: u64 = 32 << 20;
+/// How long an answer without nextUpdate is kept.
+const DEFAULT_KEEP: time::Duration = time::Duration::minutes(5);
+
+/// `[revocation]` in the policy file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationConfig {
+    /// Check before signing (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Ask this OCSP responder instead of the one the certificate names.
+    #[serde(default)]
+    pub ocsp_url: Option<String>,
+    /// `sign` (default) or `refuse` when nothing could be asked or read.
+    #[serde(default = "sign")]
+    pub when_unchecked: String,
+    /// Seconds per fetch.
+    #[serde(default = "ten")]
+    pub timeout_secs: u64,
+}
+
+const fn yes() -> bool {
+    true
+}
+fn sign() -> String {
+    "sign".to_owned()
+}
+const fn ten() -> u64 {
+    10
+}
+
+impl Default for RevocationConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ocsp_url: None,
+            when_unchecked: sign(),
+            timeout_secs: ten(),
+        }
+    }
+}
+
+impl RevocationConfig {
+    /// The policy for certificates that could not be checked.
+    pub fn when_unchecked(&self) -> Result<WhenUnchecked, String> {
+        match self.when_unchecked.as_str() {
+            "sign" => Ok(WhenUnchecked::Sign),
+            "refuse" => Ok(WhenUnchecked::Refuse),
+            other => Err(format!(
+                "[revocation] when_unchecked = {other:?}: use \"sign\" or \"refuse\""
+            )),
+        }
+    }
+}
+
+/// OCSP and CRLs over HTTP, with a cache.
+pub struct HttpRevocation {
+    config: RevocationConfig,
+    agent: ureq::Agent,
+    cache: Mutex<HashMap<Vec<u8>, (RevocationState, OffsetDateTime)>>,
+}
+
+impl HttpRevocation {
+    /// A checker for `config`.
+    pub fn new(config: RevocationConfig) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(config.timeout_secs.max(1))))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            config,
+            agent,
+            cache: Mutex::default(),
+        }
+    }
+
+    fn body(mut resp: ureq::http::Response<ureq::Body>, url: &str) -> Result<Vec<u8>, String> {
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(format!("{url} answered HTTP {status}"));
+        }
+        let mut out = Vec::new();
+        resp.body_mut()
+            .as_reader()
+            .take(MAX_FETCH)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("{url}: {e}"))?;
+        Ok(out)
+    }
+
+    fn ocsp(&self, url: &str, leaf: &[u8], issuer: &[u8]) -> Result<Answer, String> {
+        use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+        let mut nonce = [0u8; 16];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| "no randomness".to_owned())?;
+        let req = ocsp_request(leaf, issuer, &nonce).map_err(|e| e.to_string())?;
+        let resp = self
+            .agent
+            .post(url)
+            .header("Content-Type", "application/ocsp-request")
+            .send(&req[..])
+            .map_err(|e| format!("{url} cannot be reached: {e}"))?;
+        let body = Self::body(resp, url)?;
+        ocsp_status(&body, leaf, issuer, Some(&nonce), OffsetDateTime::now_utc())
+            .map_err(|e| format!("{url}: {e}"))
+    }
+
+    fn crl(&self, url: &str, leaf: &[u8], issuer: &[u8]) -> Result<Answer, String> {
+        let resp = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| format!("{url} cannot be reached: {e}"))?;
+        let body = Self::body(resp, url)?;
+        crl_status(&body, leaf, issuer, OffsetDateTime::now_utc())
+            .map_err(|e| format!("{url}: {e}"))
+    }
+}
+
+fn sha256(d: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, d)
+        .as_ref()
+        .to_vec()
+}
+
+impl RevocationCheck for HttpRevocation {
+    fn check(&self, leaf: &[u8], pool: &[Vec<u8>]) -> RevocationState {
+        let now = OffsetDateTime::now_utc();
+        let key = sha256(leaf);
+        if let Ok(c) = self.cache.lock()
+            && let Some((state, until)) = c.get(&key)
+            && *until > now
+        {
+            return state.clone();
+        }
+        let mut ocsp: Vec<String> = self.config.ocsp_url.iter().cloned().collect();
+        if ocsp.is_empty() {
+            ocsp = ocsp_urls(leaf);
+        }
+        let crls = crl_urls(leaf);
+        if ocsp.is_empty() && crls.is_empty() {
+            return RevocationState::NothingToCheck;
+        }
+        let Some(issuer) = pool
+            .iter()
+            .find(|c| qoltanba_pki::verify::verify_certificate_signature(leaf, c).is_ok())
+        else {
+            return RevocationState::Unchecked {
+                why: "the issuer's certificate is not at hand".into(),
+            };
+        };
+        let mut errors = Vec::new();
+        let answer = ocsp
+            .iter()
+            .map(|u| self.ocsp(u, leaf, issuer))
+            .chain(crls.iter().map(|u| self.crl(u, leaf, issuer)))
+            .find_map(|r| r.map_err(|e| errors.push(e)).ok());
+        let Some(a) = answer else {
+            return RevocationState::Unchecked {
+                why: errors.join("; "),
+            };
+        };
+        let state = RevocationState::from_answer(&a);
+        let until = a.next_update.unwrap_or(now + DEFAULT_KEEP);
+        if let Ok(mut c) = self.cache.lock() {
+            // Bounded: a person has a handful of certificates.
+            if c.len() > 256 {
+                c.clear();
+            }
+            c.insert(key, (state.clone(), until));
+        }
+        state
+    }
+}
