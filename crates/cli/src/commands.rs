@@ -190,19 +190,22 @@ pub(crate) struct SignCms<'a> {
     /// CAdES-T from this TSA, its certificate checked against these anchors (none given:
     /// NCA's pinned CAs).
     pub(crate) tsa: Option<(&'a str, &'a [PathBuf])>,
+    /// Co-sign this existing CMS.
+    pub(crate) add_to: Option<&'a Path>,
 }
 
-/// Adds a timestamp from `url` to the only signer of `der`.
+/// Adds a timestamp from `url` to the last signer of `der`.
 fn timestamp(der: &[u8], url: &str, anchors: &[Vec<u8>]) -> Result<Vec<u8>> {
     use qoltanba_protocol::Tsa as _;
     let tsa = qoltanba_server::tsa::HttpTsa::new(qoltanba_server::tsa::TsaConfig {
         url: url.to_owned(),
         ..qoltanba_server::tsa::TsaConfig::default()
     });
+    let last = cms::tsp::signature_values(der)?.len().saturating_sub(1);
     Ok(cms::tsp::timestamp_signers(
         der,
-        cms::tsp::Signers::Only(0),
-        1,
+        cms::tsp::Signers::Only(last),
+        64,
         &|g| tsa.policy(g),
         &|g, q| tsa.exchange(g, q),
         anchors,
@@ -229,6 +232,20 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
     let key = key.as_ref();
     let alg = cms::digest_algorithm_for(key)?;
     let opts = CmsOptions::default();
+    if let Some(existing) = a.add_to {
+        let cms_raw = std::fs::read(existing)
+            .with_context(|| format!("cannot read {}", existing.display()))?;
+        let cms_der =
+            input::decode_binary(&cms_raw).map_err(|e| anyhow!("{}: {e}", existing.display()))?;
+        let content =
+            std::fs::read(a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+        let mut der = cms::add_signer(&cms_der, key, Some(&content), &opts)?;
+        if let Some((url, trust)) = &a.tsa {
+            der = timestamp(&der, url, &tsa_anchors(trust)?)?;
+        }
+        write_output(a.output, &mut |w| Ok(w.write_all(&der)?))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let open_input =
         || File::open(a.input).with_context(|| format!("cannot read {}", a.input.display()));
     let write = |f: &mut dyn FnMut(&mut BufWriter<File>) -> Result<()>| write_output(a.output, f);

@@ -219,6 +219,10 @@ enum SignCommand {
         /// Trust anchors for the TSA's certificate (default: NCA's pinned CAs); repeatable.
         #[arg(long, value_name = "PEM", requires = "tsa")]
         tsa_trust: Vec<PathBuf>,
+        /// Co-sign: add this signature to an existing CMS over the same content (IN), keeping
+        /// its signers as they are.
+        #[arg(long, value_name = "CMS", conflicts_with = "hash")]
+        add_to: Option<PathBuf>,
     },
     /// Enveloped XMLDSig, as portals and NCALayer's signXml make it.
     Xml {
@@ -305,6 +309,7 @@ fn main() -> ExitCode {
             output,
             tsa,
             tsa_trust,
+            add_to,
         }) => commands::sign_cms(&commands::SignCms {
             key: commands::KeyChoice::new(
                 key.as_deref(),
@@ -319,6 +324,7 @@ fn main() -> ExitCode {
             input: &input,
             output: &output,
             tsa: tsa.as_deref().map(|u| (u, tsa_trust.as_slice())),
+            add_to: add_to.as_deref(),
         }),
         Command::Verify(VerifyCommand::Cms {
             sig,

@@ -8,6 +8,7 @@
 //! output detached). Attached output can be streamed ([`SignedCms::write_attached`]) so that a
 //! large file is never held in memory.
 
+mod cosign;
 pub mod ess;
 pub mod tsp;
 mod verify;
@@ -34,6 +35,7 @@ use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::time::Time;
 
+pub use cosign::add_signer;
 pub use verify::{
     CmsLimits, DetachedContent, SignerReport, TimestampReport, VerifyOptions, VerifyReport,
     attached_content, verify,

@@ -8,6 +8,7 @@
 )]
 
 mod common;
+mod cosign;
 mod gost;
 mod make_cms;
 mod timestamp;
