@@ -5,6 +5,7 @@ fn main() {
     let commands = &[
         "call_state",
         "call_answer",
+        "revocation_state",
         "set_default_key",
         "pick_key_file",
         "app_status",

@@ -68,6 +68,12 @@ function detailsBlock(o) {
   }
   dl.append(text("dt", t("details.chain")), text("dd", t("chain." + o.details.chain)));
   lines.push(`${t("details.chain")}: ${t("chain." + o.details.chain)}`);
+  // Revocation: asked of the engine when the details are first opened (OCSP/CRL take time).
+  const rev = text("dd", t("revocation.checking"), "revocation");
+  rev.setAttribute("aria-live", "polite");
+  dl.append(text("dt", t("details.revocation")), rev);
+  box.revocation = rev;
+  box.lines = lines;
   const copy = text("button", t("details.copy"), "small secondary");
   copy.type = "button";
   copy.addEventListener("click", () => copyText(lines.join("\n"), copy));
@@ -87,6 +93,17 @@ async function copyText(s, button) {
     area.remove();
   }
   button.textContent = t("details.copied");
+}
+
+function revocationText(st) {
+  if (!st) return t("revocation.off");
+  switch (st.state) {
+    case "good": return t("revocation.good", { source: st.source.toUpperCase() });
+    case "revoked": return t("revocation.revoked", { date: st.time.slice(0, 10), reason: st.reason ?? "" });
+    case "unknown": return t("revocation.unknown");
+    case "unchecked": return t("revocation.unchecked", { why: st.why });
+    default: return t("revocation.nothing_to_check");
+  }
 }
 
 function offerCard(o, index) {
@@ -136,6 +153,14 @@ function offerCard(o, index) {
     more.setAttribute("aria-controls", block.id);
     more.setAttribute("aria-label", `${t("details.show")}: ${name}`);
     more.addEventListener("click", () => {
+      if (block.hidden && !block.dataset.asked) {
+        block.dataset.asked = "1";
+        tauri.core.invoke("revocation_state", { id: o.id }).then((st) => {
+          const words = revocationText(st);
+          block.revocation.textContent = words;
+          block.lines.push(`${t("details.revocation")}: ${words}`);
+        }, (e) => { block.revocation.textContent = String(e); });
+      }
       block.hidden = !block.hidden;
       more.setAttribute("aria-expanded", String(!block.hidden));
       more.textContent = t(block.hidden ? "details.show" : "details.hide");

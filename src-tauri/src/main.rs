@@ -50,6 +50,23 @@ struct Args {
     minimized: bool,
 }
 
+/// The revocation state of one offer in the calling window (OCSP/CRL over the network, off the
+/// main thread).
+#[tauri::command]
+async fn revocation_state(
+    window: WebviewWindow,
+    prompts: tauri::State<'_, Arc<WindowPrompter>>,
+    id: String,
+) -> Result<Option<qoltanba_pki::revocation::RevocationState>, String> {
+    let Some(call) = call_of(window.label()) else {
+        return Ok(None);
+    };
+    let prompts = prompts.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || prompts.revocation_state(call, &id))
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// What the window of the calling webview shows.
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)] // Tauri passes command arguments by value
@@ -288,6 +305,10 @@ fn main() -> ExitCode {
     prompts.configure(
         engine.dispatcher.settings().trust_anchors.clone(),
         panels.clone(),
+        engine
+            .revocation
+            .clone()
+            .map(|r| r as Arc<dyn qoltanba_protocol::RevocationCheck>),
     );
     let minimized = args.minimized;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -307,6 +328,7 @@ fn main() -> ExitCode {
         .invoke_handler(tauri::generate_handler![
             call_state,
             call_answer,
+            revocation_state,
             panels::app_status,
             panels::hide_main,
             panels::sites,

@@ -130,6 +130,8 @@ const REFRESH: Duration = Duration::from_secs(2);
 
 struct Slot {
     view: Option<View>,
+    /// Each offer's certificate and the chain that came with it (for the revocation state).
+    certs: HashMap<String, (Vec<u8>, Vec<Vec<u8>>)>,
     answers: Sender<Answer>,
     inbox: Option<Receiver<Answer>>,
 }
@@ -142,6 +144,8 @@ pub(crate) struct WindowPrompter {
     anchors: Mutex<Arc<Vec<Vec<u8>>>>,
     /// The main window's panels (the person's language, the default certificate).
     panels: Mutex<Option<Arc<crate::panels::Panels>>>,
+    /// The engine's revocation checker.
+    revocation: Mutex<Option<Arc<dyn qoltanba_protocol::RevocationCheck>>>,
 }
 
 fn label(id: u64) -> String {
@@ -335,6 +339,7 @@ impl WindowPrompter {
             calls: Mutex::default(),
             anchors: Mutex::default(),
             panels: Mutex::default(),
+            revocation: Mutex::default(),
         })
     }
 
@@ -346,13 +351,37 @@ impl WindowPrompter {
     }
 
     /// What the engine was built with.
-    pub(crate) fn configure(&self, anchors: Vec<Vec<u8>>, panels: Arc<crate::panels::Panels>) {
+    pub(crate) fn configure(
+        &self,
+        anchors: Vec<Vec<u8>>,
+        panels: Arc<crate::panels::Panels>,
+        revocation: Option<Arc<dyn qoltanba_protocol::RevocationCheck>>,
+    ) {
+        if let Ok(mut r) = self.revocation.lock() {
+            *r = revocation;
+        }
         if let Ok(mut a) = self.anchors.lock() {
             *a = Arc::new(anchors);
         }
         if let Ok(mut p) = self.panels.lock() {
             *p = Some(panels);
         }
+    }
+
+    /// The revocation state of offer `offer` of call `id` (fetched now, or from the cache).
+    pub(crate) fn revocation_state(
+        &self,
+        id: u64,
+        offer: &str,
+    ) -> Option<qoltanba_pki::revocation::RevocationState> {
+        let check = self.revocation.lock().ok().and_then(|r| r.clone())?;
+        let (leaf, mut pool) = self
+            .calls
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&id).and_then(|s| s.certs.get(offer).cloned()))?;
+        pool.extend(self.anchors.lock().map(|a| a.to_vec()).unwrap_or_default());
+        Some(check.check(&leaf, &pool))
     }
 
     fn panels(&self) -> Option<Arc<crate::panels::Panels>> {
@@ -413,6 +442,7 @@ impl WindowPrompter {
                 let (tx, rx) = mpsc::channel();
                 Slot {
                     view: None,
+                    certs: HashMap::new(),
                     answers: tx,
                     inbox: Some(rx),
                 }
@@ -554,6 +584,25 @@ impl Prompter for WindowPrompter {
             .collect();
         // The default certificate comes first (still with its password asked).
         view.offers.sort_by_key(|o| !(o.is_default && o.usable));
+        let certs: HashMap<String, (Vec<u8>, Vec<Vec<u8>>)> = offers
+            .iter()
+            .filter_map(|o| {
+                let k = o.candidate.certificate.as_ref()?;
+                Some((o.candidate.id.clone(), (k.der.clone(), k.chain.clone())))
+            })
+            .collect();
+        if let Ok(mut calls) = self.calls.lock() {
+            let (tx, rx) = mpsc::channel();
+            calls
+                .entry(ctx.id)
+                .or_insert_with(|| Slot {
+                    view: None,
+                    certs: HashMap::new(),
+                    answers: tx,
+                    inbox: Some(rx),
+                })
+                .certs = certs;
+        }
         view.logo = request.logo.map(|png| {
             use base64::Engine as _;
             base64::engine::general_purpose::STANDARD.encode(png)

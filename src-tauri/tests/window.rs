@@ -568,6 +568,8 @@ fn a_person_signs_in_the_window() {
     d.click_until(".details-toggle", || {
         d.visible_text(".details").contains("SHA-256")
     });
+    // The engine's answer on revocation: the test certificate names no responder and no CRL.
+    d.wait_all(".details", &["проверять нечего"]);
     let details = d.visible_text(".details");
     for want in [
         "ФИО",
@@ -577,6 +579,7 @@ fn a_person_signs_in_the_window() {
         "Действует по",
         "Цепочка доверия",
         "доверенная (НУЦ)",
+        "Отзыв сертификата",
     ] {
         assert!(details.contains(want), "details lack {want}: {details}");
     }

@@ -379,6 +379,8 @@ pub struct Engine {
     pub history: Arc<History>,
     /// The timestamp authority in use.
     pub tsa: TsaConfig,
+    /// The revocation checker the dispatcher uses (a window shows a certificate's state).
+    pub revocation: Option<Arc<HttpRevocation>>,
     /// `settings.toml`.
     pub settings: SettingsFile,
     /// Things the person or admin should know (no trust anchors, a new TLS certificate).
@@ -437,11 +439,17 @@ impl Engine {
         if let Some(u) = &config.ocsp_url {
             revocation.ocsp_url = Some(u.clone());
         }
-        let dispatcher = if revocation.enabled {
-            let when = revocation.when_unchecked().map_err(EngineError::Policy)?;
-            dispatcher.with_revocation(Arc::new(HttpRevocation::new(revocation)), when)
+        let revocation_check = if revocation.enabled {
+            Some(Arc::new(HttpRevocation::new(revocation.clone())))
         } else {
-            dispatcher
+            None
+        };
+        let dispatcher = match &revocation_check {
+            Some(c) => {
+                let when = revocation.when_unchecked().map_err(EngineError::Policy)?;
+                dispatcher.with_revocation(c.clone(), when)
+            }
+            None => dispatcher,
         };
         let mut options = ServerOptions {
             max_message: config.max_message,
@@ -471,6 +479,7 @@ impl Engine {
             origins: store,
             history,
             tsa: tsa_config,
+            revocation: revocation_check,
             settings,
             config_dir: conf,
             notices,
