@@ -12,10 +12,10 @@ use qoltanba_testkit::pki::{LeafSpec, TestPki, Usage};
 use qoltanba_testkit::revocation::Revocation;
 use qoltanba_testkit::tsa::TestTsa;
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
         eprintln!("usage: testsvc DIR");
-        std::process::exit(2);
+        return std::process::ExitCode::from(2);
     };
     std::fs::create_dir_all(&dir).unwrap();
     let pki = TestPki::new();
@@ -37,4 +37,5 @@ fn main() {
     println!("OCSP {}", rev.ocsp_url);
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);
+    std::process::ExitCode::SUCCESS
 }
