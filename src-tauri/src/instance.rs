@@ -11,8 +11,6 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
-
 const FILE: &str = "instance";
 
 fn path(data_dir: &Path) -> PathBuf {
@@ -61,9 +59,7 @@ pub(crate) fn listen(data_dir: &Path, show: impl Fn() + Send + 'static) -> std::
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     let port = listener.local_addr()?.port();
     let mut raw = [0u8; 24];
-    SystemRandom::new()
-        .fill(&mut raw)
-        .map_err(|_| std::io::Error::other("no randomness"))?;
+    getrandom::fill(&mut raw).map_err(|_| std::io::Error::other("no randomness"))?;
     let token = hex::encode(raw);
     write_private(&path(data_dir), format!("{port} {token}\n").as_bytes())?;
     std::thread::Builder::new()

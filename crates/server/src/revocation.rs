@@ -109,11 +109,9 @@ impl HttpRevocation {
     }
 
     fn ocsp(&self, url: &str, leaf: &[u8], issuer: &[u8]) -> Result<Answer, String> {
-        use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+        // The OS's generator (see `qoltanba_sign::cms::tsp`: no DRBG start-up for a nonce).
         let mut nonce = [0u8; 16];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| "no randomness".to_owned())?;
+        getrandom::fill(&mut nonce).map_err(|_| "no randomness".to_owned())?;
         let req = ocsp_request(leaf, issuer, &nonce).map_err(|e| e.to_string())?;
         let resp = self
             .agent

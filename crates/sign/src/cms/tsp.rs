@@ -79,11 +79,10 @@ pub struct Timestamp {
 }
 
 fn random_nonce() -> Result<[u8; 8], TspError> {
-    use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+    // The OS's generator: a nonce needs no DRBG, and seeding aws-lc's costs a short-lived CLI
+    // process ~35 ms of CPU (its jitter-entropy start-up).
     let mut n = [0u8; 8];
-    SystemRandom::new()
-        .fill(&mut n)
-        .map_err(|_| TspError::Cms("no randomness for the nonce".into()))?;
+    getrandom::fill(&mut n).map_err(|_| TspError::Cms("no randomness for the nonce".into()))?;
     // A positive INTEGER with no leading zero octet.
     n[0] = (n[0] & 0x7f) | 0x01;
     Ok(n)
