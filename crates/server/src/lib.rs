@@ -10,6 +10,7 @@
 
 mod conn;
 pub mod engine;
+mod fetch;
 pub mod history;
 pub mod origins;
 pub mod port;

@@ -5,9 +5,7 @@
 //! `qoltanba_pki::revocation`'s.
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use qoltanba_pki::revocation::{
     Answer, RevocationState, crl_status, crl_urls, ocsp_request, ocsp_status, ocsp_urls,
@@ -82,30 +80,12 @@ pub struct HttpRevocation {
 impl HttpRevocation {
     /// A checker for `config`.
     pub fn new(config: RevocationConfig) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(config.timeout_secs.max(1))))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = crate::fetch::agent(config.timeout_secs);
         Self {
             config,
             agent,
             cache: Mutex::default(),
         }
-    }
-
-    fn body(mut resp: ureq::http::Response<ureq::Body>, url: &str) -> Result<Vec<u8>, String> {
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(format!("{url} answered HTTP {status}"));
-        }
-        let mut out = Vec::new();
-        resp.body_mut()
-            .as_reader()
-            .take(MAX_FETCH)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("{url}: {e}"))?;
-        Ok(out)
     }
 
     fn ocsp(&self, url: &str, leaf: &[u8], issuer: &[u8]) -> Result<Answer, String> {
@@ -119,7 +99,7 @@ impl HttpRevocation {
             .header("Content-Type", "application/ocsp-request")
             .send(&req[..])
             .map_err(|e| format!("{url} cannot be reached: {e}"))?;
-        let body = Self::body(resp, url)?;
+        let body = crate::fetch::body(resp, url, MAX_FETCH)?;
         ocsp_status(&body, leaf, issuer, Some(&nonce), OffsetDateTime::now_utc())
             .map_err(|e| format!("{url}: {e}"))
     }
@@ -130,7 +110,7 @@ impl HttpRevocation {
             .get(url)
             .call()
             .map_err(|e| format!("{url} cannot be reached: {e}"))?;
-        let body = Self::body(resp, url)?;
+        let body = crate::fetch::body(resp, url, MAX_FETCH)?;
         crl_status(&body, leaf, issuer, OffsetDateTime::now_utc())
             .map_err(|e| format!("{url}: {e}"))
     }

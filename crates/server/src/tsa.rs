@@ -3,9 +3,6 @@
 //! TSA; the admin policy (`[tsa]`) or `--tsa` change them. Every exchange has a time limit and
 //! a size limit on the answer.
 
-use std::io::Read as _;
-use std::time::Duration;
-
 use qoltanba_protocol::Tsa;
 
 /// NCA's production TSA (KZ-PKI.md §6.1).
@@ -67,11 +64,7 @@ pub struct HttpTsa {
 impl HttpTsa {
     /// A client for `config`.
     pub fn new(config: TsaConfig) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(config.timeout_secs.max(1))))
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = crate::fetch::agent(config.timeout_secs);
         Self { config, agent }
     }
 }
@@ -87,24 +80,13 @@ impl Tsa for HttpTsa {
 
     fn exchange(&self, _gost: bool, query: &[u8]) -> Result<Vec<u8>, String> {
         let url = &self.config.url;
-        let mut resp = self
+        let resp = self
             .agent
             .post(url)
             .header("Content-Type", "application/timestamp-query")
             .send(query)
             .map_err(|e| format!("the timestamp authority {url} cannot be reached: {e}"))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(format!(
-                "the timestamp authority {url} answered HTTP {status}"
-            ));
-        }
-        let mut body = Vec::new();
-        resp.body_mut()
-            .as_reader()
-            .take(MAX_ANSWER)
-            .read_to_end(&mut body)
-            .map_err(|e| format!("the timestamp authority {url}: {e}"))?;
-        Ok(body)
+        crate::fetch::body(resp, url, MAX_ANSWER)
+            .map_err(|e| format!("the timestamp authority {e}"))
     }
 }

@@ -156,20 +156,5 @@ fn serve(mut conn: TcpStream, work: &std::path::Path, mode: &AtomicU8, served: &
 /// POSTs a query to a TSA over plain HTTP/1.1 (tests that do not go through the product's
 /// client) and returns the body.
 pub fn post(url: &str, query: &[u8]) -> Vec<u8> {
-    let addr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut s = TcpStream::connect(&addr).expect("connect to the TSA");
-    write!(
-        s,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/timestamp-query\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        query.len()
-    )
-    .expect("write");
-    s.write_all(query).expect("write");
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).expect("read");
-    let i = out.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
-    out[i..].to_vec()
+    crate::revocation::fetch(url, Some(("application/timestamp-query", query)))
 }

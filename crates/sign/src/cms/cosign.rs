@@ -6,6 +6,7 @@ use qoltanba_keys::SigningKey;
 use qoltanba_pki::ber::{self, Tlv};
 
 use super::verify::attached_content;
+use super::wrap;
 use super::{CmsOptions, digest_algorithm_for, sign_digest};
 use crate::SignError;
 
@@ -15,16 +16,6 @@ fn bad(m: impl std::fmt::Display) -> SignError {
 
 fn children<'a>(t: &Tlv<'a>) -> Result<Vec<Tlv<'a>>, SignError> {
     t.children().map_err(bad)
-}
-
-fn wrap(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = vec![tag];
-    ber::write_len(&mut out, len);
-    for p in parts {
-        out.extend_from_slice(p);
-    }
-    out
 }
 
 /// SignedData's parts: (version, digestAlgorithms, encapContentInfo, certificates?, crls?,

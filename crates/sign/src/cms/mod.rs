@@ -190,6 +190,19 @@ pub fn sign_attached(
     sign_digest(key, &digest, opts)?.to_attached_der(content)
 }
 
+/// One TLV around `parts` (the splicing of [`tsp::add_timestamp`] and [`add_signer`]: the
+/// parts' bytes are kept as they are).
+fn wrap(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut out = vec![tag];
+    ber::write_len(&mut out, len);
+    out.reserve(len);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
+}
+
 fn header(tag: u8, len: u64) -> Result<Vec<u8>, SignError> {
     let mut h = vec![tag];
     ber::write_len(

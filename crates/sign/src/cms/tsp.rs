@@ -20,6 +20,7 @@ use x509_cert::attr::Attribute;
 use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
 use super::verify::{DetachedContent, VerifyOptions, verify_at_depth};
+use super::wrap;
 use crate::DigestAlgorithm;
 
 /// id-aa-signatureTimeStampToken (RFC 3161 appendix A).
@@ -315,17 +316,6 @@ pub fn signature_values(cms: &[u8]) -> Result<Vec<SignatureValue>, TspError> {
 
 fn children<'a>(t: &Tlv<'a>) -> Result<Vec<Tlv<'a>>, TspError> {
     t.children().map_err(|e| TspError::Cms(e.to_string()))
-}
-
-fn wrap(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = vec![tag];
-    ber::write_len(&mut out, len);
-    out.reserve(len);
-    for p in parts {
-        out.extend_from_slice(p);
-    }
-    out
 }
 
 /// Adds `token` as signatureTimeStampToken to signer `index` of `cms`; everything else stays
