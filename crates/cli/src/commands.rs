@@ -123,6 +123,15 @@ pub(crate) enum KeyChoice<'a> {
     File(&'a Path, Option<&'a str>),
     /// A token: module, label, certificate id, PIN variable.
     Token(&'a Path, &'a str, Option<&'a str>, Option<&'a str>),
+    /// A key in the OS store, by its certificate's thumbprint.
+    Os {
+        /// SHA-1 of the certificate, hex.
+        thumbprint: &'a str,
+        /// The variable holding the store's password (an NSS database with one).
+        password_env: Option<&'a str>,
+        /// The NSS database to read instead of the configured one.
+        nss_db: Option<&'a Path>,
+    },
 }
 
 impl<'a> KeyChoice<'a> {
@@ -175,6 +184,25 @@ impl<'a> KeyChoice<'a> {
                     })?;
                 let pin = password::read_named(*pin_env, "PIN: ")?;
                 Ok(dir.open(candidate, &pin)?)
+            }
+            Self::Os {
+                thumbprint,
+                password_env,
+                nss_db,
+            } => {
+                use qoltanba_keys::{KeyProvider, SecretKind};
+                let store = crate::list::os_store(*nss_db)?;
+                let candidate = store.find(thumbprint)?;
+                let secret = match candidate.secret {
+                    SecretKind::None => qoltanba_keys::Secret::new(String::new()),
+                    _ => password::read_named(
+                        *password_env,
+                        &format!("{} password: ", candidate.location.describe()),
+                    )?,
+                };
+                store
+                    .open(&candidate, &secret)
+                    .with_context(|| format!("cannot open {}", candidate.location.describe()))
             }
         }
     }

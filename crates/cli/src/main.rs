@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! qoltanba keys info FILE [--password-env VAR] [--json]
+//! qoltanba keys list [--json] [--nss-db DIR]
+//! qoltanba sign cms --os-key THUMBPRINT [--password-env VAR] … IN -o OUT
 //! qoltanba sign cms --key FILE [--password-env VAR] [--attached] [--hash] IN -o OUT
 //! qoltanba verify cms SIG [--content FILE] [--trust PEM]... [--json]
 //! qoltanba sign xml --key FILE [--password-env VAR] [--tbs-xpath X] [--parent-xpath X] IN -o OUT
@@ -13,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod list;
 mod password;
 mod serve;
 mod terminal;
@@ -125,6 +128,9 @@ struct ServeArgs {
     /// OCSP responder asked before signing instead of the certificate's own.
     #[arg(long, value_name = "URL")]
     ocsp: Option<String>,
+    /// The NSS database offered as the OS store (default: the policy's, else ~/.pki/nssdb).
+    #[arg(long, value_name = "DIR")]
+    nss_db: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +144,26 @@ enum KeysCommand {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Every key the signer can offer: remembered key files, tokens, the OS certificate store
+    /// (storage "OS"), each with its certificate's SHA-1 thumbprint, name, IIN/BIN, AUTH/SIGN
+    /// and validity.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// A PKCS#11 library to use besides the configured ones; repeatable.
+        #[arg(long, value_name = "PATH")]
+        module: Vec<PathBuf>,
+        /// Admin policy file (default /etc/qoltanba/policy.toml when present).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Data directory (default ~/.local/share/qoltanba).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// The NSS database read as the OS store (default: the policy's, else ~/.pki/nssdb).
+        #[arg(long, value_name = "DIR")]
+        nss_db: Option<PathBuf>,
     },
 }
 
@@ -184,6 +210,14 @@ struct TokenArgs {
     /// Read the PIN from this environment variable (otherwise it is asked on the terminal).
     #[arg(long, value_name = "VAR")]
     pin_env: Option<String>,
+    /// Sign with the OS store's key whose certificate has this SHA-1 thumbprint (hex, any
+    /// case; `qoltanba keys list` shows it). A password the store needs (an NSS database's)
+    /// comes from --password-env or the terminal.
+    #[arg(long, value_name = "THUMBPRINT", conflicts_with = "token_module")]
+    os_key: Option<String>,
+    /// The NSS database read as the OS store (default: the policy's, else ~/.pki/nssdb).
+    #[arg(long, value_name = "DIR", requires = "os_key")]
+    nss_db: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,8 +228,8 @@ enum SignCommand {
         #[arg(
             long,
             value_name = "FILE",
-            required_unless_present = "token_module",
-            conflicts_with = "token_module"
+            required_unless_present_any = ["token_module", "os_key"],
+            conflicts_with_all = ["token_module", "os_key"]
         )]
         key: Option<PathBuf>,
         #[command(flatten)]
@@ -299,6 +333,18 @@ fn main() -> ExitCode {
             password,
             json,
         }) => commands::keys_info(&file, password.password_env.as_deref(), json),
+        Command::Keys(KeysCommand::List {
+            json,
+            module,
+            policy,
+            data_dir,
+            nss_db,
+        }) => list::keys_list(&list::Sources {
+            modules: module,
+            policy,
+            data_dir,
+            nss_db,
+        }, json),
         Command::Sign(SignCommand::Cms {
             key,
             password,
@@ -311,14 +357,21 @@ fn main() -> ExitCode {
             tsa_trust,
             add_to,
         }) => commands::sign_cms(&commands::SignCms {
-            key: commands::KeyChoice::new(
-                key.as_deref(),
-                password.password_env.as_deref(),
-                token.token_module.as_deref(),
-                token.token_label.as_deref(),
-                token.token_cert.as_deref(),
-                token.pin_env.as_deref(),
-            ),
+            key: match token.os_key.as_deref() {
+                Some(thumbprint) => commands::KeyChoice::Os {
+                    thumbprint,
+                    password_env: password.password_env.as_deref(),
+                    nss_db: token.nss_db.as_deref(),
+                },
+                None => commands::KeyChoice::new(
+                    key.as_deref(),
+                    password.password_env.as_deref(),
+                    token.token_module.as_deref(),
+                    token.token_label.as_deref(),
+                    token.token_cert.as_deref(),
+                    token.pin_env.as_deref(),
+                ),
+            },
             attached,
             hash,
             input: &input,
@@ -364,6 +417,7 @@ fn main() -> ExitCode {
             max_message: a.max_message,
             tsa: a.tsa,
             ocsp: a.ocsp,
+            nss_db: a.nss_db,
         }),
         Command::Tokens {
             action: _,

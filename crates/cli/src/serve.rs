@@ -25,6 +25,7 @@ pub(crate) struct Serve {
     pub(crate) max_message: usize,
     pub(crate) tsa: Option<String>,
     pub(crate) ocsp: Option<String>,
+    pub(crate) nss_db: Option<PathBuf>,
 }
 
 /// The data directory: `--data-dir`, else `$XDG_DATA_HOME/qoltanba`, else
@@ -68,6 +69,7 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
         prompt_limits,
         tsa_url: a.tsa.clone(),
         ocsp_url: a.ocsp.clone(),
+        nss_db: a.nss_db.clone(),
         ..EngineConfig::default()
     };
     let engine = Engine::build(&config, prompter)?;

@@ -290,10 +290,15 @@ impl Prompter for TerminalPrompter {
                 }
             }
         }
-        // Key files opened before, by number; or a path.
+        // Key files opened before and keys in the OS store, by number; or a path.
         let files: Vec<&Offer> = offers
             .iter()
-            .filter(|o| matches!(o.candidate.location, Location::File(_)))
+            .filter(|o| {
+                matches!(
+                    o.candidate.location,
+                    Location::File(_) | Location::OsStore { .. }
+                )
+            })
             .collect();
         for (i, o) in files.iter().enumerate() {
             let d = o
@@ -329,7 +334,13 @@ impl Prompter for TerminalPrompter {
             .ok()
             .and_then(|n| n.checked_sub(1))
             .and_then(|n| files.get(n));
-        let secret = self.secret(ctx, &mut w, "Password: ")?;
+        let secret = match chosen {
+            // An OS store that needs nothing (or asks by itself).
+            Some(o) if o.candidate.secret == qoltanba_keys::SecretKind::None => {
+                Secret::new(String::new())
+            }
+            _ => self.secret(ctx, &mut w, "Password: ")?,
+        };
         Ok(match chosen {
             Some(o) => Choice::Offer {
                 id: o.candidate.id.clone(),

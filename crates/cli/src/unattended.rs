@@ -7,14 +7,17 @@
 //! [[keys]]
 //! file = "/abs/path/RSA256_….p12"
 //! password = "…"
+//! [[os_keys]]               # a key in the OS certificate store, by certificate thumbprint
+//! thumbprint = "F8CA…"      # SHA-1 hex, any case
+//! password = "…"            # optional: the store's password (an NSS database with one)
 //! [[tokens]]                # a PKCS#11 module whose tokens serve the storages mapped to it
 //! module = "/usr/lib/softhsm/libsofthsm2.so"
 //! pin = "…"
 //! ```
 //! It only answers, as a person would: among the engine's offers it picks, in listed order,
 //! the first `[[keys]]` file that fits (a file not offered yet is "picked in the file chooser"
-//! with its password), then the first certificate that fits on a token of a `[[tokens]]`
-//! module, with its PIN. The engine opens the keys; a refused secret ends the request with
+//! with its password), then the first `[[os_keys]]` key offered that fits, then the first
+//! certificate that fits on a token of a `[[tokens]]` module, with its PIN. The engine opens the keys; a refused secret ends the request with
 //! that error, a key that does not fit makes it look further. The file holds passwords, so it
 //! is refused when other users can read it.
 
@@ -37,6 +40,16 @@ struct File {
     keys: Vec<KeyEntry>,
     #[serde(default)]
     tokens: Vec<TokenEntry>,
+    #[serde(default)]
+    os_keys: Vec<OsKeyEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OsKeyEntry {
+    thumbprint: String,
+    #[serde(default)]
+    password: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -59,6 +72,7 @@ pub(crate) struct UnattendedPrompter {
     delay: std::time::Duration,
     keys: Vec<(PathBuf, Secret)>,
     tokens: Vec<(PathBuf, Secret)>,
+    os_keys: Vec<(String, Secret)>,
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -103,6 +117,11 @@ impl UnattendedPrompter {
                 .tokens
                 .into_iter()
                 .map(|t| (t.module, Secret::new(t.pin)))
+                .collect(),
+            os_keys: file
+                .os_keys
+                .into_iter()
+                .map(|k| (k.thumbprint, Secret::new(k.password)))
                 .collect(),
         })
     }
@@ -151,6 +170,18 @@ impl Prompter for UnattendedPrompter {
                         });
                     }
                 }
+            }
+        }
+        for (thumbprint, password) in &self.os_keys {
+            let offered = offers.iter().find(|o| {
+                o.usable()
+                    && matches!(&o.candidate.location, Location::OsStore { id, .. } if id.eq_ignore_ascii_case(thumbprint))
+            });
+            if let Some(o) = offered {
+                return Ok(Choice::Offer {
+                    id: o.candidate.id.clone(),
+                    secret: copy(password),
+                });
             }
         }
         for (module, pin) in &self.tokens {

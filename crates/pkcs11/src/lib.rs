@@ -12,7 +12,10 @@ mod token;
 pub use modules::{
     KNOWN_MODULES, KnownModule, ModuleConfig, P11KIT_REGISTRY, discover, p11kit_modules,
 };
-pub use token::{CertOnToken, PinState, TokenDirectory, TokenError, TokenInfo, TokenKey};
+pub use token::{
+    CertOnToken, PinState, TokenDirectory, TokenError, TokenInfo, TokenKey, certificates,
+    has_key_pair, login, map_err,
+};
 
 /// Re-exported so callers name the trait they get.
 pub use qoltanba_keys::SigningKey;

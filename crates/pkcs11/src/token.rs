@@ -50,7 +50,8 @@ pub enum TokenError {
     Other(String),
 }
 
-fn map_err(e: CkError) -> TokenError {
+/// A cryptoki failure as a token failure.
+pub fn map_err(e: CkError) -> TokenError {
     match e {
         CkError::Pkcs11(RvError::PinIncorrect, _) => TokenError::WrongPin {
             tries_left: None,
@@ -141,7 +142,8 @@ fn pin_state(p: &Pkcs11, slot: Slot) -> Result<PinState, TokenError> {
     })
 }
 
-fn certificates(session: &Session) -> Result<Vec<CertOnToken>, TokenError> {
+/// The certificates `session` can see (all of them, when logged in).
+pub fn certificates(session: &Session) -> Result<Vec<CertOnToken>, TokenError> {
     let handles = session
         .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE)])
         .map_err(map_err)?;
@@ -272,54 +274,66 @@ impl TokenDirectory {
                     .is_ok_and(|t| t.label().trim() == label)
             })
             .ok_or_else(|| TokenError::NotPresent(label.to_owned()))?;
-        let before = pin_state(&p, slot)?;
-        if before.locked {
-            return Err(TokenError::PinLocked);
-        }
         let session = p.open_ro_session(slot).map_err(map_err)?;
-        let secret = cryptoki::types::AuthPin::from(pin.expose().to_owned());
-        if let Err(e) = session.login(UserType::User, Some(&secret)) {
-            return Err(match map_err(e) {
-                TokenError::WrongPin { .. } => {
-                    let after = pin_state(&p, slot).unwrap_or(before);
-                    if after.locked {
-                        TokenError::PinLocked
-                    } else {
-                        TokenError::WrongPin {
-                            tries_left: after.final_try.then_some(1),
-                            few: after.count_low,
-                        }
-                    }
-                }
-                other => other,
-            });
-        }
-        let certs = certificates(&session)?;
-        let cert = certs
+        login(&p, slot, &session, pin)?;
+        let cert = certificates(&session)?
             .into_iter()
             .find(|c| cert_id.is_none_or(|id| c.id.eq_ignore_ascii_case(id)))
             .ok_or(TokenError::NoKey)?;
-        let id = hex::decode(&cert.id).unwrap_or_default();
-        let key = session
-            .find_objects(&[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::Id(id),
-            ])
-            .map_err(map_err)?
-            .into_iter()
-            .next()
-            .ok_or(TokenError::NoKey)?;
-        let details = cert
-            .details
-            .ok_or_else(|| TokenError::Other("unreadable certificate".into()))?;
-        Ok(TokenKey {
-            alias: format!("{label}/{}", cert.id),
-            certificate: cert.der,
-            details,
-            session: Arc::new(Mutex::new(session)),
-            key,
-        })
+        TokenKey::new(session, cert, format!("{label}/"))
     }
+}
+
+/// Logs `session` in as the user with `pin`, after reading the PIN flags (a locked token is
+/// never tried); a wrong PIN comes back with what the token then says about the tries left. A
+/// login left over from an earlier use (PKCS#11 login is per application) is ended first, so
+/// the PIN given here is always the one checked.
+pub fn login(p: &Pkcs11, slot: Slot, session: &Session, pin: &Secret) -> Result<(), TokenError> {
+    let before = pin_state(p, slot)?;
+    if before.locked {
+        return Err(TokenError::PinLocked);
+    }
+    let secret = cryptoki::types::AuthPin::from(pin.expose().to_owned());
+    let mut result = session.login(UserType::User, Some(&secret));
+    if matches!(
+        result,
+        Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _))
+    ) {
+        session.logout().map_err(map_err)?;
+        result = session.login(UserType::User, Some(&secret));
+    }
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => Err(match map_err(e) {
+            TokenError::WrongPin { .. } => {
+                let after = pin_state(p, slot).unwrap_or(before);
+                if after.locked {
+                    TokenError::PinLocked
+                } else {
+                    TokenError::WrongPin {
+                        tries_left: after.final_try.then_some(1),
+                        few: after.count_low,
+                    }
+                }
+            }
+            other => other,
+        }),
+    }
+}
+
+/// Whether the token holds a key pair for the certificate `id` (`CKA_ID`, raw) that can be
+/// seen without logging in: the private key itself, or its public half (NSS keeps one beside
+/// every private key, which stays hidden until login when the database has a password).
+pub fn has_key_pair(session: &Session, id: &[u8]) -> Result<bool, TokenError> {
+    for class in [ObjectClass::PRIVATE_KEY, ObjectClass::PUBLIC_KEY] {
+        let found = session
+            .find_objects(&[Attribute::Class(class), Attribute::Id(id.to_vec())])
+            .map_err(map_err)?;
+        if !found.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A key on a token, logged in. Signing happens on the token.
@@ -336,6 +350,47 @@ impl std::fmt::Debug for TokenKey {
         f.debug_struct("TokenKey")
             .field("alias", &self.alias)
             .finish_non_exhaustive()
+    }
+}
+
+impl TokenKey {
+    /// The key of `cert` in a (logged-in) `session`; the alias is `alias_prefix` and the
+    /// certificate's id. The session is logged out when the key is dropped.
+    pub fn new(
+        session: Session,
+        cert: CertOnToken,
+        alias_prefix: String,
+    ) -> Result<Self, TokenError> {
+        let id = hex::decode(&cert.id).unwrap_or_default();
+        let key = session
+            .find_objects(&[
+                Attribute::Class(ObjectClass::PRIVATE_KEY),
+                Attribute::Id(id),
+            ])
+            .map_err(map_err)?
+            .into_iter()
+            .next()
+            .ok_or(TokenError::NoKey)?;
+        let details = cert
+            .details
+            .ok_or_else(|| TokenError::Other("unreadable certificate".into()))?;
+        Ok(Self {
+            alias: format!("{alias_prefix}{}", cert.id),
+            certificate: cert.der,
+            details,
+            session: Arc::new(Mutex::new(session)),
+            key,
+        })
+    }
+}
+
+impl Drop for TokenKey {
+    /// Ends the login: the next use asks for the PIN again (best effort; a pulled-out token has
+    /// ended it already).
+    fn drop(&mut self) {
+        if let Ok(s) = self.session.lock() {
+            let _ = s.logout();
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use qoltanba_keys::{FileMemory, KeyFiles, RememberedFile};
 use qoltanba_pkcs11::TokenDirectory;
+use qoltanba_osstore::{OsStore, OsStoreConfig};
 use qoltanba_protocol::{Dispatcher, Limits, Prompter, RateLimited, Settings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -101,6 +102,9 @@ pub struct EngineConfig {
     pub tsa_url: Option<String>,
     /// An OCSP responder to ask instead of the certificates' own (`--ocsp`).
     pub ocsp_url: Option<String>,
+    /// Linux: the NSS database offered as the OS store (`--nss-db`); `None`: the policy's
+    /// `[os_store] nss_db`, else `$HOME/.pki/nssdb`.
+    pub nss_db: Option<PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -117,6 +121,7 @@ impl Default for EngineConfig {
             request_timeout: Duration::from_mins(10),
             tsa_url: None,
             ocsp_url: None,
+            nss_db: None,
         }
     }
 }
@@ -355,6 +360,60 @@ impl qoltanba_protocol::TokenStorages for TokensPort {
     }
 }
 
+/// Where keys come from: remembered key files, tokens (the admin's modules, the person's own,
+/// the known vendor ones, p11-kit's) and the OS store. The engine offers all three; `qoltanba
+/// keys list` lists them.
+pub struct KeySources {
+    /// Remembered key files.
+    pub key_files: Arc<KeyFiles>,
+    /// PKCS#11 tokens.
+    pub tokens: Arc<TokenDirectory>,
+    /// The OS certificate store.
+    pub os_store: Arc<OsStore>,
+}
+
+impl KeySources {
+    /// The sources as `config`, the admin `policy` and the person's settings say.
+    pub fn new(config: &EngineConfig, policy: &PolicyFile) -> Result<Self, EngineError> {
+        let data = data_dir(config.data_dir.as_deref())?;
+        let conf = config_dir(config.config_dir.as_deref(), config.data_dir.as_deref())?;
+        let settings = SettingsFile::new(&conf);
+        let mut modules = policy.tokens.clone();
+        modules.extend(settings.tokens());
+        let tokens = Arc::new(TokenDirectory::new(qoltanba_pkcs11::discover(&modules)));
+        let key_files = Arc::new(KeyFiles::new(Arc::new(SettingsFileMemory::new(
+            &conf, &data,
+        ))));
+        Ok(Self {
+            key_files,
+            tokens,
+            os_store: Arc::new(OsStore::new(&os_store_config(config, policy))),
+        })
+    }
+}
+
+/// The OS store as the command line and the admin policy say (the command line wins).
+pub fn os_store_config(config: &EngineConfig, policy: &PolicyFile) -> OsStoreConfig {
+    let mut c = OsStoreConfig::default();
+    if let Some(p) = &policy.os_store {
+        c.enabled = p.enabled;
+        c.nss_db = p.nss_db.as_deref().map(expand_home);
+    }
+    if let Some(d) = &config.nss_db {
+        c.enabled = true;
+        c.nss_db = Some(d.clone());
+    }
+    c
+}
+
+/// `~/x` as the user's home joined with `x`.
+fn expand_home(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), home()) {
+        (Ok(rest), Ok(h)) => h.join(rest),
+        _ => p.to_owned(),
+    }
+}
+
 /// A started engine, ready to bind and serve.
 pub struct Engine {
     /// The protocol, with its prompter and key providers.
@@ -373,6 +432,8 @@ pub struct Engine {
     pub key_files: Arc<KeyFiles>,
     /// PKCS#11 tokens.
     pub tokens: Arc<TokenDirectory>,
+    /// The OS certificate store.
+    pub os_store: Arc<OsStore>,
     /// The person's site decisions.
     pub origins: Arc<FileOriginStore>,
     /// What was signed.
@@ -403,12 +464,11 @@ impl Engine {
         }
         let policy = load_policy(config.policy.as_deref())?;
         let settings = SettingsFile::new(&conf);
-        let mut modules = policy.tokens.clone();
-        modules.extend(settings.tokens());
-        let tokens = Arc::new(TokenDirectory::new(qoltanba_pkcs11::discover(&modules)));
-        let key_files = Arc::new(KeyFiles::new(Arc::new(SettingsFileMemory::new(
-            &conf, &data,
-        ))));
+        let KeySources {
+            key_files,
+            tokens,
+            os_store,
+        } = KeySources::new(config, &policy)?;
         let prompter: Arc<dyn Prompter> = match config.prompt_limits {
             Some(l) => Arc::new(RateLimited::new(prompter, l.per_window, l.window)),
             None => prompter,
@@ -430,6 +490,7 @@ impl Engine {
         )
         .with_key_files(key_files.clone())
         .with_provider(tokens.clone())
+        .with_provider(os_store.clone())
         .with_tokens(Arc::new(TokensPort(tokens.clone())))
         .with_journal(Arc::new(HistoryJournal {
             history: history.clone(),
@@ -476,6 +537,7 @@ impl Engine {
             policy,
             key_files,
             tokens,
+            os_store,
             origins: store,
             history,
             tsa: tsa_config,

@@ -159,6 +159,27 @@ pub struct PolicyFile {
     /// when_unchecked = "sign" | "refuse"  timeout_secs = 10`).
     #[serde(default)]
     pub revocation: Option<crate::revocation::RevocationConfig>,
+    /// The OS certificate store (`[os_store] enabled = true  nss_db = "/home/…/.pki/nssdb"`);
+    /// absent: read, from the platform's default place.
+    #[serde(default)]
+    pub os_store: Option<OsStorePolicy>,
+}
+
+/// `[os_store]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsStorePolicy {
+    /// Offer keys from the OS store at all.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Linux: the NSS database to read instead of `$HOME/.pki/nssdb` (for example a Firefox
+    /// profile's directory); `~/` is the user's home.
+    #[serde(default)]
+    pub nss_db: Option<PathBuf>,
+}
+
+const fn yes() -> bool {
+    true
 }
 
 /// `[origins]`.
