@@ -102,7 +102,12 @@ pub(crate) fn keys_list(s: &Sources, json_out: bool) -> Result<ExitCode> {
     for p in providers {
         let listing = p.candidates();
         keys.extend(listing.candidates);
-        problems.extend(listing.problems.into_iter().map(|e| format!("{}: {e}", p.name())));
+        problems.extend(
+            listing
+                .problems
+                .into_iter()
+                .map(|e| format!("{}: {e}", p.name())),
+        );
     }
     let entries: Vec<Value> = keys.iter().map(entry).collect();
     if json_out {
@@ -110,11 +115,18 @@ pub(crate) fn keys_list(s: &Sources, json_out: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         if entries.is_empty() {
-            println!("no keys found (key files are listed once opened here; tokens when connected)");
+            println!(
+                "no keys found (key files are listed once opened here; tokens when connected)"
+            );
         }
         for e in &entries {
             let text = |k: &str| e[k].as_str().unwrap_or("—").to_owned();
-            println!("{:<8} {}  {}", text("storage"), text("thumbprint"), text("location"));
+            println!(
+                "{:<8} {}  {}",
+                text("storage"),
+                text("thumbprint"),
+                text("location")
+            );
             println!("         {}", text("name"));
             let mut ids = format!("IIN {}", text("iin"));
             if !e["bin"].is_null() {

@@ -339,12 +339,15 @@ fn main() -> ExitCode {
             policy,
             data_dir,
             nss_db,
-        }) => list::keys_list(&list::Sources {
-            modules: module,
-            policy,
-            data_dir,
-            nss_db,
-        }, json),
+        }) => list::keys_list(
+            &list::Sources {
+                modules: module,
+                policy,
+                data_dir,
+                nss_db,
+            },
+            json,
+        ),
         Command::Sign(SignCommand::Cms {
             key,
             password,

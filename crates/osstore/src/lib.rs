@@ -35,8 +35,8 @@ use std::sync::Arc;
 
 pub use error::OsStoreError;
 use qoltanba_keys::{
-    Candidate, KeyError, KeyProvider, KnownCertificate, Listing, Location, STORAGE_PKCS12,
-    Secret, SecretKind, SigningKey, Tries,
+    Candidate, KeyError, KeyProvider, KnownCertificate, Listing, Location, STORAGE_PKCS12, Secret,
+    SecretKind, SigningKey, Tries,
 };
 
 /// The storage shown for OS-store keys in listings (`qoltanba keys list`), and the storage a
@@ -226,7 +226,10 @@ impl KeyProvider for OsStore {
 
 /// A certificate read from a store, when its details can be read (others are skipped: a
 /// store holds many certificates that are no concern of a Kazakh signer).
-#[cfg_attr(not(any(target_os = "linux", windows, target_os = "macos")), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_os = "linux", windows, target_os = "macos")),
+    allow(dead_code)
+)]
 fn known(der: Vec<u8>) -> Option<Arc<KnownCertificate>> {
     KnownCertificate::from_der(der, Vec::new()).map(Arc::new)
 }
@@ -255,13 +258,18 @@ mod tests {
     #[test]
     fn thumbprint_is_sha1_of_the_der() {
         // SHA-1("abc"), FIPS 180 test vector.
-        assert_eq!(thumbprint(b"abc"), "A9993E364706816ABA3E25717850C26C9CD0D89D");
+        assert_eq!(
+            thumbprint(b"abc"),
+            "A9993E364706816ABA3E25717850C26C9CD0D89D"
+        );
     }
 
     #[test]
     fn storage_follows_the_kind_of_key() {
         use qoltanba_testkit::pki::{LeafSpec, TestPki, Usage};
-        let der = TestPki::new().issue(&LeafSpec::individual(Usage::Sign)).cert_der;
+        let der = TestPki::new()
+            .issue(&LeafSpec::individual(Usage::Sign))
+            .cert_der;
         let mut k = OsKey {
             store: "test",
             thumbprint: thumbprint(&der),

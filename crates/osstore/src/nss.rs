@@ -86,7 +86,8 @@ impl NssStore {
             .copied()
             .unwrap_or("libsoftokn3.so");
         let p = Pkcs11::new(library).map_err(|e| unavailable(format!("{library}: {e}")))?;
-        sys::initialize(&p, config).map_err(|e| unavailable(format!("{}: {e}", self.dir.display())))?;
+        sys::initialize(&p, config)
+            .map_err(|e| unavailable(format!("{}: {e}", self.dir.display())))?;
         *open = Some((self.dir.clone(), p.clone()));
         Ok(Some(p))
     }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qoltanba_keys::{FileMemory, KeyFiles, RememberedFile};
-use qoltanba_pkcs11::TokenDirectory;
 use qoltanba_osstore::{OsStore, OsStoreConfig};
+use qoltanba_pkcs11::TokenDirectory;
 use qoltanba_protocol::{Dispatcher, Limits, Prompter, RateLimited, Settings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;

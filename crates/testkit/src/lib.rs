@@ -11,15 +11,17 @@
     clippy::panic
 )]
 
+/// NSS databases made with certutil and pk12util.
+pub mod nss;
 /// Runs the `openssl` command line as an independent verifier.
 pub mod openssl;
 /// PKCS#12 containers in the NCA and the modern layout.
 pub mod p12;
 /// The generated test PKI.
 pub mod pki;
-/// SoftHSM2 tokens for PKCS#11 tests.
 /// OCSP responder and CRL server (openssl).
 pub mod revocation;
+/// SoftHSM2 tokens for PKCS#11 tests.
 pub mod softhsm;
 /// An RFC 3161 timestamp authority (`openssl ts -reply` over HTTP).
 pub mod tsa;

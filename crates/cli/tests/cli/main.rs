@@ -16,6 +16,7 @@ use serde_json::Value;
 
 mod bad_input;
 mod cert_status;
+mod os_store;
 mod sign_verify;
 mod timestamps;
 mod tokens;

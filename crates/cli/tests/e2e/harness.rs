@@ -23,6 +23,8 @@ pub(crate) struct Server {
     pub(crate) tsa: qoltanba_testkit::tsa::TestTsa,
     /// The OCSP responder and CRL, when asked for.
     pub(crate) revocation: Option<qoltanba_testkit::revocation::Revocation>,
+    /// The NSS database holding the key, when asked for.
+    pub(crate) nss: Option<qoltanba_testkit::nss::NssDb>,
 }
 
 impl Drop for Server {
@@ -43,6 +45,9 @@ pub(crate) struct Options<'a> {
     pub(crate) extra_args: &'a [&'a str],
     /// The key's certificate names a test OCSP responder and CRL; `Some(true)`: it is revoked.
     pub(crate) revocation: Option<bool>,
+    /// The key sits in an NSS database (the OS store; `Some(password)` for one with a
+    /// password) instead of a key file; the unattended file names it by thumbprint.
+    pub(crate) os_store: Option<Option<&'a str>>,
 }
 
 impl Default for Options<'_> {
@@ -56,6 +61,7 @@ impl Default for Options<'_> {
             token_pin: None,
             extra_args: &[],
             revocation: None,
+            os_store: None,
         }
     }
 }
@@ -83,12 +89,25 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
     std::fs::write(dir.path().join("root.pem"), pki.root.cert_pem()).unwrap();
     std::fs::write(dir.path().join("nca.pem"), pki.nca.cert_pem()).unwrap();
     let unattended = dir.path().join("unattended.toml");
-    let mut unattended_text = format!(
-        "approve = {}\ndelay_ms = {}\n[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n",
-        opts.approve,
-        opts.delay_ms,
-        key.to_str().unwrap()
-    );
+    let mut unattended_text = format!("approve = {}\ndelay_ms = {}\n", opts.approve, opts.delay_ms);
+    let nss = opts.os_store.map(|password| {
+        let db = qoltanba_testkit::nss::NssDb::new(password);
+        db.import(&leaf);
+        let _ = write!(
+            unattended_text,
+            "[[os_keys]]\nthumbprint = {:?}\npassword = {:?}\n",
+            qoltanba_testkit::nss::openssl_thumbprint(&leaf.cert_pem()).to_ascii_lowercase(),
+            password.unwrap_or_default()
+        );
+        db
+    });
+    if nss.is_none() {
+        let _ = write!(
+            unattended_text,
+            "[[keys]]\nfile = {:?}\npassword = \"Qwerty12\"\n",
+            key.to_str().unwrap()
+        );
+    }
     let mut policy_text = opts.policy.unwrap_or_default().to_owned();
     let (softhsm, token_leaf) = match opts.token_pin {
         None => (None, None),
@@ -143,6 +162,14 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         tsa.url.clone(),
         "--data-dir".into(),
         data.to_str().unwrap().into(),
+        // The OS store: the test's NSS database, or one that does not exist (never the
+        // machine user's own).
+        "--nss-db".into(),
+        nss.as_ref()
+            .map_or_else(|| dir.path().join("no-nssdb"), |d| d.path.clone())
+            .to_str()
+            .unwrap()
+            .into(),
     ];
     if !policy_text.is_empty() {
         let path = dir.path().join("policy.toml");
@@ -181,6 +208,7 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         leaf,
         tsa,
         revocation,
+        nss,
     }
 }
 

@@ -108,3 +108,87 @@ fn a_token_pulled_out_gives_a_clear_error_and_files_still_work() {
     );
     assert_eq!(tokens["responseObject"], serde_json::json!([]));
 }
+
+/// The OS store: a key in an NSS database (made with certutil, filled with pk12util) is offered
+/// to the real js-client's `PKCS12` requests, NSS signs, openssl verifies; with a database
+/// password, the password is asked and checked by NSS.
+#[test]
+fn js_client_signs_with_a_key_from_the_os_store() {
+    for password in [None, Some("Дерекқор-1")] {
+        let server = start(&Options {
+            os_store: Some(password),
+            ..Options::default()
+        });
+        let out = std::process::Command::new("node")
+            .current_dir(js_dir())
+            .args([
+                "run.mjs",
+                "--url",
+                &server.url,
+                "--mode",
+                "token",
+                "--storage",
+                "PKCS12",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The OS store is not a token.
+        assert_eq!(r["getActiveTokens"]["ok"], serde_json::json!([]), "{r}");
+        for name in ["basicsToken", "cadesToken"] {
+            let text = r[name]["ok"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{password:?} {name}: {}", r[name]));
+            server.assert_cms(name, text, None);
+            let der = qoltanba_sign::input::decode_binary(text.as_bytes()).unwrap();
+            let cert = &server.leaf.cert_der;
+            assert!(
+                der.windows(cert.len()).any(|w| w == cert.as_slice()),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// A wrong NSS database password is the page's error, and the server goes on.
+#[test]
+fn a_wrong_os_store_password_is_reported() {
+    let server = start(&Options {
+        os_store: Some(Some("right-one")),
+        ..Options::default()
+    });
+    // The unattended file knows "right-one": change the database's password with certutil
+    // before the server first opens it.
+    let db = server.nss.as_ref().unwrap();
+    let old = server.file("old.pw", b"right-one");
+    let new = server.file("new.pw", b"changed-2");
+    let out = std::process::Command::new("certutil")
+        .args(["-W", "-d", &format!("sql:{}", db.path.display())])
+        .args(["-f", old.to_str().unwrap(), "-@", new.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = ws(&server.url);
+    let r = ask(&mut c, FILE_SIGN);
+    assert_eq!(r["status"], false, "{r}");
+    assert!(
+        r["details"].as_str().unwrap().contains("wrong password"),
+        "{r}"
+    );
+    assert!(!r.to_string().contains("right-one"));
+    // Still serving.
+    let r = ask(
+        &mut c,
+        r#"{"module":"kz.gov.pki.knca.commonUtils","method":"getActiveTokens"}"#,
+    );
+    assert_eq!(r["code"], "200", "{r}");
+}

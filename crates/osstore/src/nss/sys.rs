@@ -33,7 +33,9 @@ pub(super) fn config_string(dir: &Path) -> Result<CString, String> {
 
 /// `C_Initialize` with `config` as the reserved argument.
 pub(super) fn initialize(p: &Pkcs11, config: CString) -> Result<(), String> {
-    let mut kept = KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut kept = KEPT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     kept.push(config);
     let last = kept.last().ok_or("no configuration")?;
     let ptr = NonNull::new(last.as_ptr().cast_mut().cast::<std::ffi::c_void>())

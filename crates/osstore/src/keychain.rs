@@ -1,0 +1,1 @@
+//! macOS Keychain (written next).

@@ -1,0 +1,1 @@
+//! Windows MY (written next).
