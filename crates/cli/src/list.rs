@@ -128,10 +128,11 @@ pub(crate) fn keys_list(s: &Sources, json_out: bool) -> Result<ExitCode> {
                 text("location")
             );
             println!("         {}", text("name"));
-            let mut ids = format!("IIN {}", text("iin"));
-            if !e["bin"].is_null() {
-                ids.push_str(&format!(", BIN {}", text("bin")));
-            }
+            let ids = if e["bin"].is_null() {
+                format!("IIN {}", text("iin"))
+            } else {
+                format!("IIN {}, BIN {}", text("iin"), text("bin"))
+            };
             println!(
                 "         {ids} · {} · {} · valid {} … {} ({})",
                 text("usage"),

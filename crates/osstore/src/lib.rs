@@ -75,8 +75,8 @@ pub struct OsKey {
     pub certificate: Arc<KnownCertificate>,
     /// What opens it (`Password`: an NSS database with a password).
     pub secret: SecretKind,
-    /// A hardware-backed key: the storage of its token kind, when known.
-    pub hardware: Option<Option<&'static str>>,
+    /// Where the private key lives.
+    pub backing: Backing,
     /// The provider that holds the key (Windows CSP/KSP name), for people.
     pub provider: Option<String>,
 }
@@ -84,12 +84,21 @@ pub struct OsKey {
 impl OsKey {
     /// The NCALayer storage it is offered under (see the crate docs).
     pub fn storage(&self) -> &'static str {
-        match self.hardware {
-            None => STORAGE_PKCS12,
-            Some(Some(token)) => token,
-            Some(None) => STORAGE_OS,
+        match self.backing {
+            Backing::Software => STORAGE_PKCS12,
+            Backing::Hardware(Some(token)) => token,
+            Backing::Hardware(None) => STORAGE_OS,
         }
     }
+}
+
+/// Where an OS-store key's private key lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backing {
+    /// In software (the store's own key files).
+    Software,
+    /// On a smart card or token: the NCALayer storage of its kind, when the provider is known.
+    Hardware(Option<&'static str>),
 }
 
 /// The SHA-1 thumbprint of a certificate, upper-case hex (as Windows shows it).
@@ -275,13 +284,13 @@ mod tests {
             thumbprint: thumbprint(&der),
             certificate: known(der).expect("cert"),
             secret: SecretKind::None,
-            hardware: None,
+            backing: Backing::Software,
             provider: None,
         };
         assert_eq!(k.storage(), STORAGE_PKCS12);
-        k.hardware = Some(Some("AKKaztokenStore"));
+        k.backing = Backing::Hardware(Some("AKKaztokenStore"));
         assert_eq!(k.storage(), "AKKaztokenStore");
-        k.hardware = Some(None);
+        k.backing = Backing::Hardware(None);
         assert_eq!(k.storage(), STORAGE_OS);
     }
 }

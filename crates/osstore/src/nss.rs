@@ -22,7 +22,7 @@ use cryptoki::slot::Slot;
 use qoltanba_keys::{KeyError, Secret, SecretKind, SigningKey};
 use qoltanba_pkcs11::{TokenError, TokenKey};
 
-use crate::{Backend, OsKey, OsStoreError, known, thumbprint};
+use crate::{Backend, Backing, OsKey, OsStoreError, known, thumbprint};
 
 const STORE: &str = "NSS";
 
@@ -132,7 +132,7 @@ fn list(p: &Pkcs11, slot: Slot, session: &Session) -> Result<Vec<OsKey>, OsStore
             thumbprint: tp,
             certificate,
             secret,
-            hardware: None,
+            backing: Backing::Software,
             provider: None,
         });
     }
@@ -168,7 +168,7 @@ impl Backend for NssStore {
             .into_iter()
             .find(|c| thumbprint(&c.der) == key.thumbprint)
             .ok_or_else(|| KeyError::NotFound(format!("NSS key {}", key.thumbprint)))?;
-        let key = TokenKey::new(session, cert, "NSS/".to_owned()).map_err(|e| match e {
+        let key = TokenKey::new(session, cert, "NSS/").map_err(|e| match e {
             TokenError::NoKey => KeyError::NoPrivateKey,
             other => KeyError::from(other),
         })?;

@@ -280,7 +280,7 @@ impl TokenDirectory {
             .into_iter()
             .find(|c| cert_id.is_none_or(|id| c.id.eq_ignore_ascii_case(id)))
             .ok_or(TokenError::NoKey)?;
-        TokenKey::new(session, cert, format!("{label}/"))
+        TokenKey::new(session, cert, &format!("{label}/"))
     }
 }
 
@@ -359,7 +359,7 @@ impl TokenKey {
     pub fn new(
         session: Session,
         cert: CertOnToken,
-        alias_prefix: String,
+        alias_prefix: &str,
     ) -> Result<Self, TokenError> {
         let id = hex::decode(&cert.id).unwrap_or_default();
         let key = session

@@ -47,6 +47,7 @@ pub(crate) struct Options<'a> {
     pub(crate) revocation: Option<bool>,
     /// The key sits in an NSS database (the OS store; `Some(password)` for one with a
     /// password) instead of a key file; the unattended file names it by thumbprint.
+    #[allow(clippy::option_option)] // absent / no password / this password
     pub(crate) os_store: Option<Option<&'a str>>,
 }
 
