@@ -24,6 +24,10 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver   # a display for the real window; WebKitWebDriver drives it
   x11-utils      # xwininfo: bench/desktop.sh sees the prompt window appear
   xdotool        # drives the system file chooser in the window test
+  # The Windows build (x86_64-pc-windows-gnu) and its tests under Wine (scripts/windows.sh).
+  gcc-mingw-w64-x86-64   # the linker and C compiler (aws-lc-sys) for the Windows target
+  nasm           # aws-lc-sys's assembly for Windows targets
+  wine wine64    # runs the Windows CLI and its OS-store code in the tests
 )
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 CARGO_DENY_VERSION=0.20.2   # the real ncalayer-js-client runs in Node
@@ -47,6 +51,11 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 cd "$(dirname "$0")/.."
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+# Cross targets: the Windows build (run under Wine) and the macOS type check.
+installed_targets="$(rustup target list --installed)"
+for t in x86_64-pc-windows-gnu x86_64-apple-darwin; do
+  grep -qx "$t" <<<"$installed_targets" || rustup target add "$t"
+done
 
 # Cargo tools the test script runs (from crates.io, pinned): the fuzzer driver and the
 # dependency checker.

@@ -12,6 +12,10 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 echo "== cargo deny (licences, duplicate crates, sources; advisories need the RustSec git database, unreachable here)"
 cargo deny --all-features --locked --exclude qoltanba-desktop check licenses bans sources
 cargo deny --all-features --locked check licenses sources
+# Cross builds: Windows executables for the Wine test (crates/cli/tests/wine.rs), the macOS
+# type check.
+./scripts/cross.sh windows
+./scripts/cross.sh macos
 echo "== cargo test (with the test-only unattended prompter compiled in for the e2e suite)"
 cargo test --workspace --all-features --locked
 echo "== the normal build has no unattended mode"

@@ -56,7 +56,7 @@ fn import(file: &str, password: &str, cng: bool) -> Result<usize, String> {
         CRYPT_USER_KEYSET
     };
     // SAFETY: as above.
-    let pfx = unsafe { PFXImportCertStore(&blob, pw.as_ptr(), flags) };
+    let pfx = unsafe { PFXImportCertStore(&raw const blob, pw.as_ptr(), flags) };
     if pfx.is_null() {
         return Err(format!("PFXImportCertStore: {}", err()));
     }
@@ -91,7 +91,7 @@ fn import(file: &str, password: &str, cng: bool) -> Result<usize, String> {
                 c,
                 CERT_KEY_PROV_INFO_PROP_ID,
                 ptr::null_mut(),
-                &mut size,
+                &raw mut size,
             )
         } != 0;
         if has_key {

@@ -109,7 +109,11 @@ pub fn discover(configured: &[ModuleConfig]) -> Vec<ModuleConfig> {
             k.linux
         };
         for n in names {
-            let p = PathBuf::from(n);
+            let p = if cfg!(windows) {
+                windows_path(n, std::env::var_os("SystemRoot").as_deref())
+            } else {
+                PathBuf::from(n)
+            };
             if p.is_file() && !out.iter().any(|m| m.storage == k.storage) {
                 out.push(ModuleConfig {
                     storage: k.storage.into(),
@@ -119,6 +123,16 @@ pub fn discover(configured: &[ModuleConfig]) -> Vec<ModuleConfig> {
         }
     }
     out
+}
+
+/// Where Windows keeps a vendor module given by file name: `%SystemRoot%\\System32` (where
+/// the JaCarta and SafeNet installers put their 64-bit modules); a full path stays as it is.
+fn windows_path(name: &str, system_root: Option<&std::ffi::OsStr>) -> PathBuf {
+    if name.contains(['\\', '/', ':']) {
+        return PathBuf::from(name);
+    }
+    let root = system_root.map_or_else(|| PathBuf::from("C:\\Windows"), PathBuf::from);
+    root.join("System32").join(name)
 }
 
 #[cfg(test)]
@@ -144,6 +158,27 @@ mod tests {
                 PathBuf::from("/usr/lib/x/liba.so"),
                 PathBuf::from("/usr/lib/x86_64-linux-gnu/pkcs11/libb.so"),
             ]
+        );
+    }
+
+    #[test]
+    fn windows_modules_are_looked_for_in_system32() {
+        let root = std::ffi::OsStr::new("D:\\Win");
+        assert_eq!(
+            windows_path("jcPKCS11-2.dll", Some(root)),
+            PathBuf::from("D:\\Win")
+                .join("System32")
+                .join("jcPKCS11-2.dll")
+        );
+        assert_eq!(
+            windows_path("eTPKCS11.dll", None),
+            PathBuf::from("C:\\Windows")
+                .join("System32")
+                .join("eTPKCS11.dll")
+        );
+        assert_eq!(
+            windows_path("C:\\Vendor\\kz.dll", None),
+            PathBuf::from("C:\\Vendor\\kz.dll")
         );
     }
 

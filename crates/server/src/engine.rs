@@ -134,8 +134,26 @@ fn home() -> Result<PathBuf, EngineError> {
         .ok_or(EngineError::NoHome)
 }
 
+/// The per-user directory of one kind: Linux `$XDG_…` or its fallback under the home,
+/// `qoltanba`; Windows `%LOCALAPPDATA%` (data) or `%APPDATA%` (settings), `Qoltanba`; macOS
+/// `~/Library/Application Support/Qoltanba`.
 fn xdg(var: &str, fallback: &str) -> Result<PathBuf, EngineError> {
-    if let Some(x) = std::env::var_os(var).filter(|x| !x.is_empty()) {
+    let env = |v: &str| std::env::var_os(v).filter(|x| !x.is_empty());
+    if cfg!(windows) {
+        let v = if var == "XDG_DATA_HOME" {
+            "LOCALAPPDATA"
+        } else {
+            "APPDATA"
+        };
+        return match env(v) {
+            Some(d) => Ok(PathBuf::from(d).join("Qoltanba")),
+            None => Ok(home()?.join("AppData").join("Local").join("Qoltanba")),
+        };
+    }
+    if cfg!(target_os = "macos") {
+        return Ok(home()?.join("Library/Application Support/Qoltanba"));
+    }
+    if let Some(x) = env(var) {
         return Ok(PathBuf::from(x).join("qoltanba"));
     }
     Ok(home()?.join(fallback).join("qoltanba"))

@@ -5,15 +5,16 @@
 use std::ptr;
 
 use windows_sys::Win32::Security::Cryptography::{
-    AT_KEYEXCHANGE, AT_SIGNATURE, BCRYPT_PAD_PKCS1, BCRYPT_PKCS1_PADDING_INFO, BCRYPT_SHA256_ALGORITHM, BCRYPT_SHA384_ALGORITHM,
-    BCRYPT_SHA512_ALGORITHM, CALG_SHA_256, CALG_SHA_384, CALG_SHA_512, CERT_CONTEXT,
-    CERT_KEY_PROV_INFO_PROP_ID, CERT_NCRYPT_KEY_SPEC, CERT_STORE_OPEN_EXISTING_FLAG,
-    CERT_STORE_PROV_SYSTEM_W, CERT_STORE_READONLY_FLAG, CERT_SYSTEM_STORE_CURRENT_USER,
-    CRYPT_ACQUIRE_PREFER_NCRYPT_KEY_FLAG, CRYPT_KEY_PROV_INFO, CertCloseStore,
-    CertEnumCertificatesInStore, CertFreeCertificateContext, CertGetCertificateContextProperty,
-    CertOpenStore, CryptAcquireCertificatePrivateKey, CryptAcquireContextW, CryptCreateHash,
-    CryptDestroyHash, CryptReleaseContext, CryptSetHashParam, CryptSignHashW, HCERTSTORE,
-    HP_HASHVAL, MS_ENH_RSA_AES_PROV_W, NCryptFreeObject, NCryptSignHash, PROV_RSA_AES,
+    AT_KEYEXCHANGE, AT_SIGNATURE, BCRYPT_PAD_PKCS1, BCRYPT_PKCS1_PADDING_INFO,
+    BCRYPT_SHA256_ALGORITHM, BCRYPT_SHA384_ALGORITHM, BCRYPT_SHA512_ALGORITHM, CALG_SHA_256,
+    CALG_SHA_384, CALG_SHA_512, CERT_CONTEXT, CERT_KEY_PROV_INFO_PROP_ID, CERT_NCRYPT_KEY_SPEC,
+    CERT_STORE_OPEN_EXISTING_FLAG, CERT_STORE_PROV_SYSTEM_W, CERT_STORE_READONLY_FLAG,
+    CERT_SYSTEM_STORE_CURRENT_USER, CRYPT_ACQUIRE_PREFER_NCRYPT_KEY_FLAG, CRYPT_KEY_PROV_INFO,
+    CertCloseStore, CertEnumCertificatesInStore, CertFreeCertificateContext,
+    CertGetCertificateContextProperty, CertOpenStore, CryptAcquireCertificatePrivateKey,
+    CryptAcquireContextW, CryptCreateHash, CryptDestroyHash, CryptReleaseContext,
+    CryptSetHashParam, CryptSignHashW, HCERTSTORE, HP_HASHVAL, MS_ENH_RSA_AES_PROV_W,
+    NCryptFreeObject, NCryptSignHash, PROV_RSA_AES,
 };
 
 /// A certificate of the store, copied out, with its private key's provider (when it has one).
@@ -130,7 +131,12 @@ fn provider_info(c: &CERT_CONTEXT) -> Option<(String, Option<String>)> {
     let mut size = 0u32;
     // SAFETY: a size query (null buffer) on a valid context.
     let ok = unsafe {
-        CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, ptr::null_mut(), &mut size)
+        CertGetCertificateContextProperty(
+            c,
+            CERT_KEY_PROV_INFO_PROP_ID,
+            ptr::null_mut(),
+            &raw mut size,
+        )
     };
     if ok == 0 || (size as usize) < size_of::<CRYPT_KEY_PROV_INFO>() {
         return None;
@@ -143,7 +149,7 @@ fn provider_info(c: &CERT_CONTEXT) -> Option<(String, Option<String>)> {
             c,
             CERT_KEY_PROV_INFO_PROP_ID,
             buf.as_mut_ptr().cast(),
-            &mut size,
+            &raw mut size,
         )
     };
     if ok == 0 {
@@ -211,9 +217,9 @@ pub(super) fn open_key(thumbprint: &str) -> Result<KeyHandle, OpenError> {
                 c,
                 CRYPT_ACQUIRE_PREFER_NCRYPT_KEY_FLAG,
                 ptr::null(),
-                &mut handle,
-                &mut spec,
-                &mut free,
+                &raw mut handle,
+                &raw mut spec,
+                &raw mut free,
             )
         };
         result = if ok == 0 {
@@ -264,7 +270,7 @@ impl KeyHandle {
                 len,
                 ptr::null_mut(),
                 0,
-                &mut size,
+                &raw mut size,
                 BCRYPT_PAD_PKCS1,
             )
         };
@@ -281,7 +287,7 @@ impl KeyHandle {
                 len,
                 out.as_mut_ptr(),
                 size,
-                &mut size,
+                &raw mut size,
                 BCRYPT_PAD_PKCS1,
             )
         };
@@ -311,7 +317,7 @@ impl KeyHandle {
                 // SAFETY: NUL-terminated container and provider names; out-pointer to a local.
                 let ok = unsafe {
                     CryptAcquireContextW(
-                        &mut prov,
+                        &raw mut prov,
                         name.as_ptr(),
                         MS_ENH_RSA_AES_PROV_W,
                         PROV_RSA_AES,
@@ -355,7 +361,7 @@ fn csp_sign(prov: usize, spec: u32, alg: u32, digest: &[u8]) -> Result<Vec<u8>, 
 fn csp_sign_with(prov: usize, spec: u32, alg: u32, digest: &[u8]) -> Result<Vec<u8>, String> {
     let mut h = 0usize;
     // SAFETY: a live provider handle; out-pointer to a local.
-    if unsafe { CryptCreateHash(prov, alg, 0, 0, &mut h) } == 0 {
+    if unsafe { CryptCreateHash(prov, alg, 0, 0, &raw mut h) } == 0 {
         return Err(format!("CryptCreateHash: {}", last_error()));
     }
     let result = (|| {
@@ -365,12 +371,13 @@ fn csp_sign_with(prov: usize, spec: u32, alg: u32, digest: &[u8]) -> Result<Vec<
         }
         let mut size = 0u32;
         // SAFETY: a size query on a live hash.
-        if unsafe { CryptSignHashW(h, spec, ptr::null(), 0, ptr::null_mut(), &mut size) } == 0 {
+        if unsafe { CryptSignHashW(h, spec, ptr::null(), 0, ptr::null_mut(), &raw mut size) } == 0 {
             return Err(format!("CryptSignHash: {}", last_error()));
         }
         let mut out = vec![0u8; size as usize];
         // SAFETY: an output buffer of `size` bytes.
-        if unsafe { CryptSignHashW(h, spec, ptr::null(), 0, out.as_mut_ptr(), &mut size) } == 0 {
+        if unsafe { CryptSignHashW(h, spec, ptr::null(), 0, out.as_mut_ptr(), &raw mut size) } == 0
+        {
             return Err(format!("CryptSignHash: {}", last_error()));
         }
         out.truncate(size as usize);
