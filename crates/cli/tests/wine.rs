@@ -1,4 +1,5 @@
-//! The Windows build of `qoltanba` (x86_64-pc-windows-gnu, mingw) run under Wine: `--version`,
+//! The Windows build of `qoltanba` (x86_64-pc-windows-gnu, mingw) run under Wine: `--version`
+//! (and the desktop app's),
 //! signing with a key file, the CurrentUser `MY` store (a PKCS#12 imported with
 //! `PFXImportCertStore`, listed, signed with through CryptoAPI), and `serve` answering the real
 //! js-client. Every signature is checked by openssl on the Linux side.
@@ -24,7 +25,12 @@ fn workspace() -> PathBuf {
 /// The Windows executables, when built.
 fn windows_build() -> Option<PathBuf> {
     let dir = workspace().join("target/x86_64-pc-windows-gnu/debug");
-    if dir.join("qoltanba.exe").is_file() && dir.join("examples/pfx_import.exe").is_file() {
+    let built = [
+        "qoltanba.exe",
+        "examples/pfx_import.exe",
+        "qoltanba-desktop.exe",
+    ];
+    if built.iter().all(|f| dir.join(f).is_file()) {
         return Some(dir);
     }
     assert!(
@@ -48,6 +54,8 @@ impl Wine {
         for (from, to) in [
             (build.join("qoltanba.exe"), "qoltanba.exe"),
             (build.join("examples/pfx_import.exe"), "pfx_import.exe"),
+            (build.join("qoltanba-desktop.exe"), "qoltanba-desktop.exe"),
+            (build.join("WebView2Loader.dll"), "WebView2Loader.dll"),
         ] {
             std::fs::copy(from, dir.path().join(to)).unwrap();
         }
@@ -139,6 +147,14 @@ fn the_windows_cli_under_wine() {
     let o = wine.run(&["--version"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("qoltanba "));
+    // The desktop app's Windows build starts (no WebView2 under Wine: only its arguments).
+    let o = wine
+        .command("qoltanba-desktop.exe")
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("qoltanba-desktop "));
 
     // A key file in NCA's layout.
     let file_leaf = pki.issue(&LeafSpec::individual(Usage::Auth));
