@@ -45,6 +45,9 @@ struct Args {
     /// Timestamp authority URL for CAdES-T (default: the policy file's `[tsa]`, else NCA's).
     #[arg(long, value_name = "URL")]
     tsa: Option<String>,
+    /// The NSS database offered as the OS store (default: the policy's, else ~/.pki/nssdb).
+    #[arg(long, value_name = "DIR")]
+    nss_db: Option<PathBuf>,
     /// Start in the tray without showing the main window (the autostart entry uses this).
     #[arg(long)]
     minimized: bool,
@@ -288,6 +291,7 @@ fn main() -> ExitCode {
         policy: args.policy,
         prompt_limits: Some(PromptLimits::default()),
         tsa_url: args.tsa,
+        nss_db: args.nss_db,
         ..EngineConfig::default()
     };
     let prompts = WindowPrompter::new();

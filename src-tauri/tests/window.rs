@@ -409,6 +409,11 @@ fn a_person_signs_in_the_window() {
     let key = p12::write_nca_file(&leaf, "Qwerty12", dir.path());
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, pki.ca_bundle_pem()).unwrap();
+    // A key in the OS store: an NSS database with a password (certutil, pk12util).
+    let nss = qoltanba_testkit::nss::NssDb::new(Some("NssPass-7"));
+    let os_leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
+    nss.import(&os_leaf);
+    let os_thumb = qoltanba_testkit::nss::openssl_thumbprint(&os_leaf.cert_pem());
     let token_leaf = pki.issue(&LeafSpec::individual(Usage::Sign));
     hsm.init_token("KazToken test", "123456");
     hsm.import("KazToken test", "123456", &token_leaf, "0a01");
@@ -422,7 +427,8 @@ fn a_person_signs_in_the_window() {
             "tauri:options": {
                 "application": env!("CARGO_BIN_EXE_qoltanba-desktop"),
                 "args": ["--listen", format!("127.0.0.1:{port}"), "--tls", "off",
-                         "--data-dir", dir.path().join("data"), "--trust-anchor", &ca],
+                         "--data-dir", dir.path().join("data"), "--trust-anchor", &ca,
+                         "--nss-db", &nss.path],
             }
         }}})),
     );
@@ -683,6 +689,35 @@ fn a_person_signs_in_the_window() {
     d.press_until("#secret", "\u{E00C}", || client.is_finished());
     let reply = client.join().unwrap();
     assert_eq!(reply, json!({"status": true, "body": {}}), "{reply}");
+
+    // 4b. A key in the OS store: offered for PKCS12 as a "System store" card; the database
+    // password is asked in the window and NSS signs.
+    eprintln!("step 4b");
+    let known = d.settled_handles();
+    let os = json!({"module":"kz.gov.pki.knca.basics","method":"sign","args":{"allowedStorages":["PKCS12"],
+        "format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":true},
+        "signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]},"locale":"en"}}).to_string();
+    let client = ask(vec![os]);
+    d.switch_to_new(&known, "portal.example");
+    d.wait_text("#offers", "System store: NSS");
+    let card = format!("label:has(> input[value='os:NSS:{os_thumb}'])");
+    let checked = format!("input[value='os:NSS:{os_thumb}']:checked");
+    d.click_until(&card, || d.try_find(&checked).is_some());
+    d.wait_text("#secret-label", "Password");
+    d.type_into("#secret", "NssPass-7");
+    d.screenshot("sign-en-os-store");
+    d.press_until("#secret", "\u{E007}", || client.is_finished());
+    let reply = client.join().unwrap();
+    assert_eq!(reply["status"], true, "{reply}");
+    let pem = reply["body"]["result"][0].as_str().unwrap();
+    let der = qoltanba_sign::input::decode_binary(pem.as_bytes()).unwrap();
+    assert!(
+        der.windows(os_leaf.cert_der.len())
+            .any(|w| w == os_leaf.cert_der)
+    );
+    std::fs::write(&sig, der).unwrap();
+    let v = openssl::cms_verify(&sig, None, &ca);
+    assert!(v.ok, "{}", v.output);
 
     // 5. The page goes away while its window is open: the window closes.
     eprintln!("step 5");
