@@ -17,9 +17,10 @@ db="$work/nssdb"
 mkdir "$db"
 certutil -N -d "sql:$db" --empty-password
 key=$(ls "$work"/pki/individual/RSA256_*.p12)
+# The benchmarked key first: NSS gives later certificates with the same subject its nickname.
+nickname=key0
 n=0
-for f in "$work"/pki/*/*.p12; do
-  [ "$f" = "$key" ] && nickname="key$n"
+for f in "$key" $(ls "$work"/pki/*/*.p12 | grep -v "$key"); do
   openssl pkcs12 -legacy -in "$f" -passin pass:Qwerty12 -nodes -out "$work/k.pem" 2>/dev/null
   openssl pkcs12 -export -in "$work/k.pem" -passout pass:x -out "$work/m.p12" -name "key$n"
   pk12util -i "$work/m.p12" -d "sql:$db" -W x >/dev/null
@@ -41,7 +42,7 @@ ms() { awk -v a="$1" 'BEGIN {printf "%.1f ms", a / 1000}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 N=20
 a=$(avg $N $q sign cms --os-key "$thumb" --nss-db "$db" "$work/doc" -o "$work/a.p7s")
-b=$(avg $N cmsutil -S -N "$nickname" -d "sql:$db" -i "$work/doc" -o "$work/b.p7s" -T)
+b=$(avg $N cmsutil -S -N "$nickname" -d "sql:$db" -i "$work/doc" -o "$work/b.p7s" -T -Y NONE)
 c=$(avg $N $q sign cms --key "$key" --password-env QPW "$work/doc" -o "$work/c.p7s")
 d=$(avg $N openssl cms -sign -binary -md sha256 -signer "$work/key.pem" -in "$work/doc" -outform DER -out "$work/d.p7s")
 e=$(avg $N $q keys list --nss-db "$db" --json)

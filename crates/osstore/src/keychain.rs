@@ -50,6 +50,10 @@ fn identities() -> Result<Vec<(SecIdentity, Vec<u8>)>, OsStoreError> {
 pub(crate) struct Keychain;
 
 impl Backend for Keychain {
+    fn store(&self) -> &'static str {
+        STORE
+    }
+
     fn list(&self) -> Result<Vec<OsKey>, OsStoreError> {
         let mut keys = Vec::new();
         for (_, der) in identities()? {

@@ -123,6 +123,8 @@ pub fn parse_thumbprint(text: &str) -> Result<String, OsStoreError> {
 
 /// One platform store.
 trait Backend: Send + Sync {
+    /// The store's name (`OsKey::store`).
+    fn store(&self) -> &'static str;
     /// The keys with a certificate and a private key, read without unlocking anything.
     fn list(&self) -> Result<Vec<OsKey>, OsStoreError>;
     /// Opens the key of `key` (as listed) with `secret` (ignored when it needs none).
@@ -220,16 +222,22 @@ impl KeyProvider for OsStore {
         let Location::OsStore { store, id } = &candidate.location else {
             return Err(KeyError::NotFound(candidate.location.describe()));
         };
-        for b in &self.backends {
-            let keys = b.list().map_err(KeyError::from)?;
-            if let Some(k) = keys
-                .iter()
-                .find(|k| k.store == store.as_str() && &k.thumbprint == id)
-            {
-                return b.open(k, secret);
-            }
-        }
-        Err(KeyError::NotFound(candidate.location.describe()))
+        let (Some(b), Some(certificate)) = (
+            self.backends.iter().find(|b| b.store() == store.as_str()),
+            candidate.certificate.clone(),
+        ) else {
+            return Err(KeyError::NotFound(candidate.location.describe()));
+        };
+        let key = OsKey {
+            store: b.store(),
+            thumbprint: id.clone(),
+            certificate,
+            secret: candidate.secret,
+            backing: Backing::Software,
+            provider: None,
+        };
+        // The backend finds the key again by its thumbprint (it may have gone meanwhile).
+        b.open(&key, secret)
     }
 }
 

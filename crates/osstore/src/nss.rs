@@ -140,6 +140,10 @@ fn list(p: &Pkcs11, slot: Slot, session: &Session) -> Result<Vec<OsKey>, OsStore
 }
 
 impl Backend for NssStore {
+    fn store(&self) -> &'static str {
+        STORE
+    }
+
     fn list(&self) -> Result<Vec<OsKey>, OsStoreError> {
         let Some(p) = self.context()? else {
             return Ok(Vec::new());

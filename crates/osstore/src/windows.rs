@@ -51,6 +51,10 @@ fn unavailable(reason: impl std::fmt::Display) -> OsStoreError {
 pub(crate) struct MyStore;
 
 impl Backend for MyStore {
+    fn store(&self) -> &'static str {
+        STORE
+    }
+
     fn list(&self) -> Result<Vec<OsKey>, OsStoreError> {
         let mut keys = Vec::new();
         for c in sys::certificates().map_err(unavailable)? {
