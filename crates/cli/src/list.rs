@@ -1,5 +1,5 @@
 //! `qoltanba keys list`: every key the engine can offer, from the same sources the server
-//! uses (remembered key files, tokens, the OS store).
+//! uses (remembered key files, tokens, the OS store); `qoltanba admin browser-policy`.
 #![allow(clippy::print_stdout)] // printing is this module's job
 
 use std::path::{Path, PathBuf};
@@ -144,6 +144,51 @@ pub(crate) fn keys_list(s: &Sources, json_out: bool) -> Result<ExitCode> {
         }
         for p in &problems {
             eprintln!("qoltanba: {p}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `qoltanba admin browser-policy allow|remove|clear|show`.
+pub(crate) fn browser_policy(
+    action: &str,
+    sites: &[String],
+    root: Option<&Path>,
+    json_out: bool,
+) -> Result<ExitCode> {
+    use qoltanba_server::browser_policy::{POLICY, PolicyStore};
+    let store = root.map_or_else(PolicyStore::default, PolicyStore::new);
+    if matches!(action, "allow" | "remove") && sites.is_empty() {
+        anyhow::bail!(
+            "name the sites, e.g. qoltanba admin browser-policy {action} https://*.egov.kz"
+        );
+    }
+    if matches!(action, "clear" | "show") && !sites.is_empty() {
+        anyhow::bail!("`{action}` takes no sites");
+    }
+    let state = match action {
+        "allow" => store.allow(sites)?,
+        "remove" => store.remove(sites)?,
+        "clear" => store.clear()?,
+        _ => store.show()?,
+    };
+    if json_out {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "policy": POLICY, "browsers": state }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for b in &state {
+        println!("{}: {}", b.browser, b.location);
+        if b.sites.is_empty() {
+            println!("  {POLICY}: nothing set by Qoltanba");
+        }
+        for s in &b.sites {
+            println!("  allows {s}");
+        }
+        for o in &b.others {
+            println!("  also set elsewhere: {o} (Chrome does not merge lists from two sources)");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -84,6 +84,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },
+    /// Machine-wide settings for admins.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Sites you allowed to use your keys.
     Origins {
         /// list | revoke
@@ -131,6 +134,26 @@ struct ServeArgs {
     /// The NSS database offered as the OS store (default: the policy's, else ~/.pki/nssdb).
     #[arg(long, value_name = "DIR")]
     nss_db: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// The browsers' `LocalNetworkAccessAllowedForUrls` policy (Chrome, Chromium, Edge): sites
+    /// in it may open the signer's WebSocket without asking the person (Chrome 147+ asks
+    /// otherwise). Managed policy files on Linux, the policy registry keys on Windows.
+    BrowserPolicy {
+        /// allow | remove | clear | show
+        #[arg(value_parser = ["allow", "remove", "clear", "show"])]
+        action: String,
+        /// Sites in Chrome's URL-pattern format, e.g. https://*.egov.kz.
+        sites: Vec<String>,
+        /// Linux: write under this directory instead of / (building images, tests).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -446,6 +469,12 @@ fn main() -> ExitCode {
             origin,
             data_dir,
         } => serve::origins_cmd(&action, origin.as_deref(), data_dir.as_deref()),
+        Command::Admin(AdminCommand::BrowserPolicy {
+            action,
+            sites,
+            root,
+            json,
+        }) => list::browser_policy(&action, &sites, root.as_deref(), json),
     };
     match result {
         Ok(code) => code,

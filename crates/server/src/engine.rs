@@ -180,12 +180,37 @@ pub fn config_dir(given: Option<&Path>, data_given: Option<&Path>) -> Result<Pat
 /// Reads the admin policy (`path`, else [`DEFAULT_POLICY`] when present, else none).
 pub fn load_policy(path: Option<&Path>) -> Result<PolicyFile, EngineError> {
     let default = Path::new(DEFAULT_POLICY);
-    let path = match path {
-        Some(p) => p,
-        None if default.is_file() => default,
-        None => return Ok(PolicyFile::default()),
+    #[allow(unused_mut)] // mutated on Windows only
+    let mut policy = match path {
+        Some(p) => PolicyFile::load(p).map_err(EngineError::Policy)?,
+        None if default.is_file() => PolicyFile::load(default).map_err(EngineError::Policy)?,
+        None => PolicyFile::default(),
     };
-    PolicyFile::load(path).map_err(EngineError::Policy)
+    #[cfg(windows)]
+    registry_policy(&mut policy);
+    Ok(policy)
+}
+
+/// Windows: sites an admin set in the registry (`HKLM\SOFTWARE\Policies\Qoltanba`, values
+/// `AllowedOrigins` / `DeniedOrigins`, patterns separated by spaces, commas or semicolons; the
+/// MSI's `ALLOWEDSITES` property and Group Policy write them), added to the policy file's.
+#[cfg(windows)]
+fn registry_policy(policy: &mut PolicyFile) {
+    let Ok(key) = windows_registry::LOCAL_MACHINE.open(r"SOFTWARE\Policies\Qoltanba") else {
+        return;
+    };
+    let split = |name: &str| -> Vec<String> {
+        key.get_string(name)
+            .map(|v| {
+                v.split([' ', ',', ';'])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    policy.origins.allow.extend(split("AllowedOrigins"));
+    policy.origins.deny.extend(split("DeniedOrigins"));
 }
 
 /// Trust anchors: NCA's pinned CAs kept in `<data_dir>/anchors` (anything else there is

@@ -8,6 +8,7 @@
 //! All protocol logic lives in [`qoltanba_protocol::Dispatcher`].
 #![forbid(unsafe_code)]
 
+pub mod browser_policy;
 mod conn;
 pub mod engine;
 mod fetch;
