@@ -235,7 +235,7 @@ pub(crate) fn settings(app: AppHandle, panels: Panel<'_>) -> SettingsView {
     };
     SettingsView {
         language: panels.locale(),
-        autostart: app.autolaunch().is_enabled().ok(),
+        autostart: autostart_enabled(&app).ok(),
         data_dir: panels.data_dir.display().to_string(),
         config_dir: panels.config_dir.display().to_string(),
         settings_file: panels.settings.path().display().to_string(),
@@ -279,14 +279,60 @@ pub(crate) fn set_language(
     Ok(())
 }
 
-/// Starts the app at login, or stops doing so.
+/// The autostart entry the deb package installs for every user (XDG). A user's own entry of
+/// the same name in `~/.config/autostart` overrides it, `Hidden=true` turning it off.
+const SYSTEM_AUTOSTART: &str = "/etc/xdg/autostart/Qoltanba.desktop";
+
+/// The user's override of the system autostart entry.
+fn user_autostart() -> Option<PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|x| !x.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home().map(|h| h.join(".config")))?;
+    Some(config.join("autostart/Qoltanba.desktop"))
+}
+
+/// Whether the app starts at login: the package's system entry unless the user hid it, else
+/// the user's own entry.
+fn autostart_enabled(app: &AppHandle) -> Result<bool, String> {
+    if cfg!(target_os = "linux") && std::path::Path::new(SYSTEM_AUTOSTART).is_file() {
+        let hidden = user_autostart()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .is_some_and(|t| t.lines().any(|l| l.trim() == "Hidden=true"));
+        return Ok(!hidden);
+    }
+    app.autolaunch().is_enabled().map_err(|e| e.to_string())
+}
+
+/// Starts the app at login, or stops doing so. With the package's system entry in place,
+/// turning it off writes the user's `Hidden=true` override and turning it on removes it.
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)]
 pub(crate) fn set_autostart(app: AppHandle, enabled: bool) -> Result<bool, String> {
+    if cfg!(target_os = "linux") && std::path::Path::new(SYSTEM_AUTOSTART).is_file() {
+        let path = user_autostart().ok_or("HOME is not set")?;
+        if enabled {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        } else {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            }
+            std::fs::write(
+                &path,
+                "[Desktop Entry]\nType=Application\nName=Qoltanba\nHidden=true\n",
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        return autostart_enabled(&app);
+    }
     let l = app.autolaunch();
     let r = if enabled { l.enable() } else { l.disable() };
     r.map_err(|e| e.to_string())?;
-    l.is_enabled().map_err(|e| e.to_string())
+    autostart_enabled(&app)
 }
 
 /// Puts the local CA into this user's browser trust stores.
