@@ -198,6 +198,7 @@ impl Drop for PolicyGuard {
 /// `remove`. Chromium reads the policy from /etc/chromium/policies/managed, so this needs root
 /// (CI runs as root).
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario in order: page server, three browser runs
 fn local_network_access_needs_the_browser_policy() {
     let chromium = ["chromium", "chromium-browser"]
         .into_iter()
