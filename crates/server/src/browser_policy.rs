@@ -384,6 +384,7 @@ mod windows {
             {
                 return Err(err(path, &e));
             }
+            prune(path);
             return Ok(());
         }
         let k = LOCAL_MACHINE.create(path).map_err(|e| err(path, &e))?;
@@ -396,6 +397,27 @@ mod windows {
             let _ = k.remove_value((i + 1).to_string());
         }
         Ok(())
+    }
+
+    /// Removes the parents of `path` that are left empty (a browser's policy key we made, our
+    /// own record), up to `SOFTWARE\\Policies` and `SOFTWARE`, which stay.
+    fn prune(path: &str) {
+        let mut p = path;
+        while let Some((parent, _)) = p.rsplit_once('\\') {
+            if parent.eq_ignore_ascii_case("SOFTWARE")
+                || parent.eq_ignore_ascii_case(r"SOFTWARE\Policies")
+            {
+                return;
+            }
+            let empty = LOCAL_MACHINE.open(parent).is_ok_and(|k| {
+                k.keys().is_ok_and(|mut i| i.next().is_none())
+                    && k.values().is_ok_and(|mut i| i.next().is_none())
+            });
+            if !empty || LOCAL_MACHINE.remove_tree(parent).is_err() {
+                return;
+            }
+            p = parent;
+        }
     }
 
     pub(super) fn read_ours(b: &Browser) -> Vec<String> {
