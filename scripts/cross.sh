@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Cross builds (run by scripts/test.sh; targets and mingw/wine/nasm come from scripts/setup.sh):
 #   scripts/cross.sh windows  build for x86_64-pc-windows-gnu with mingw: the CLI (with the
-#                             test-only unattended prompter, for the Wine test of `serve`), the
-#                             pfx_import test tool, the desktop app; clippy on the Windows code
+#                             test-only unattended prompter, for the Wine test of `serve`) and
+#                             the pfx_import test tool; clippy on the Windows code (the release
+#                             builds of the CLI and the desktop app are scripts/package.sh msi's)
 #   scripts/cross.sh macos    type-check and lint the workspace (libraries, CLI, desktop app, tests) for
 #                             x86_64-apple-darwin
 set -euo pipefail
@@ -15,9 +16,8 @@ windows() {
   cargo clippy --locked --target "$WIN" -p qoltanba-osstore -p qoltanba --all-targets --features qoltanba/unattended -- -D warnings
   cargo build --locked --target "$WIN" -p qoltanba --features unattended --bins
   cargo build --locked --target "$WIN" -p qoltanba-osstore --examples
-  cargo build --locked --target "$WIN" -p qoltanba-desktop
-  ls -l "target/$WIN/debug/qoltanba.exe" "target/$WIN/debug/qoltanba-desktop.exe" \
-        "target/$WIN/debug/WebView2Loader.dll" "target/$WIN/debug/examples/pfx_import.exe"
+  ls -l "target/$WIN/debug/qoltanba.exe" "target/$WIN/debug/examples/pfx_import.exe"
+  # The desktop app's Windows build is the MSI's release build (scripts/package.sh msi).
 }
 
 macos() {

@@ -24,10 +24,14 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver   # a display for the real window; WebKitWebDriver drives it
   x11-utils      # xwininfo: bench/desktop.sh sees the prompt window appear
   xdotool        # drives the system file chooser in the window test
-  # The Windows build (x86_64-pc-windows-gnu) and its tests under Wine (scripts/windows.sh).
+  # The Windows build (x86_64-pc-windows-gnu) and its tests under Wine (scripts/cross.sh windows).
   gcc-mingw-w64-x86-64   # the linker and C compiler (aws-lc-sys) for the Windows target
   nasm           # aws-lc-sys's assembly for Windows targets
   wine wine64    # runs the Windows CLI and its OS-store code in the tests
+  # Packages (scripts/package.sh) and their tests (scripts/package-test.sh).
+  wixl msitools  # builds the MSI from installer/msi (WiX v3 source); msiinfo reads its tables
+  lintian desktop-file-utils   # the deb's checks
+  curl           # the installed servers' /status in the package tests
 )
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 CARGO_DENY_VERSION=0.20.2   # the real ncalayer-js-client runs in Node

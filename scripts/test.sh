@@ -16,6 +16,9 @@ cargo deny --all-features --locked check licenses sources
 # type check.
 ./scripts/cross.sh windows
 ./scripts/cross.sh macos
+# The packages (release builds for Linux and Windows): the Wine test runs the Windows desktop
+# exe from them, and scripts/package-test.sh installs them below.
+./scripts/package.sh all
 echo "== cargo test (with the test-only unattended prompter compiled in for the e2e suite)"
 cargo test --workspace --all-features --locked
 echo "== the normal build has no unattended mode"
@@ -26,5 +29,7 @@ if ./target/release/qoltanba serve --help | grep -qi unattended \
   exit 1
 fi
 echo "release binary: no unattended prompter (ok)"
+echo "== packages: install, upgrade, remove (scripts/package-test.sh)"
+./scripts/package-test.sh all
 echo "== fuzz targets, ${FUZZ_SECONDS:-20}s each (scripts/fuzz.sh)"
 ./scripts/fuzz.sh

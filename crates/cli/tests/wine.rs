@@ -4,8 +4,10 @@
 //! `PFXImportCertStore`, listed, signed with through CryptoAPI), and `serve` answering the real
 //! js-client. Every signature is checked by openssl on the Linux side.
 //!
-//! `scripts/test.sh` builds the Windows executables first (`scripts/windows.sh build`); run
-//! alone, this test skips when they are missing (and fails under CI).
+//! `scripts/test.sh` builds the Windows executables first (`scripts/cross.sh windows`: the CLI
+//! with the test-only unattended prompter and `pfx_import`; `scripts/package.sh msi`: the
+//! desktop app's release build); run alone, this test skips when they are missing (and fails
+//! under CI).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::many_single_char_names)] // o(utput), r(esult), v(alue), k/c (key, cert)
 
@@ -24,20 +26,21 @@ fn workspace() -> PathBuf {
 
 /// The Windows executables, when built.
 fn windows_build() -> Option<PathBuf> {
-    let dir = workspace().join("target/x86_64-pc-windows-gnu/debug");
+    let dir = workspace().join("target/x86_64-pc-windows-gnu");
     let built = [
-        "qoltanba.exe",
-        "examples/pfx_import.exe",
-        "qoltanba-desktop.exe",
+        "debug/qoltanba.exe",
+        "debug/examples/pfx_import.exe",
+        "release/qoltanba-desktop.exe",
+        "release/WebView2Loader.dll",
     ];
     if built.iter().all(|f| dir.join(f).is_file()) {
         return Some(dir);
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "the Windows build is missing: scripts/windows.sh build"
+        "the Windows build is missing: scripts/cross.sh windows, scripts/package.sh msi"
     );
-    eprintln!("skipped: no Windows build (scripts/windows.sh build)");
+    eprintln!("skipped: no Windows build (scripts/cross.sh windows, scripts/package.sh msi)");
     None
 }
 
@@ -52,10 +55,10 @@ impl Wine {
     fn new(build: &Path) -> Self {
         let dir = tempfile::tempdir().unwrap();
         for (from, to) in [
-            (build.join("qoltanba.exe"), "qoltanba.exe"),
-            (build.join("examples/pfx_import.exe"), "pfx_import.exe"),
-            (build.join("qoltanba-desktop.exe"), "qoltanba-desktop.exe"),
-            (build.join("WebView2Loader.dll"), "WebView2Loader.dll"),
+            (build.join("debug/qoltanba.exe"), "qoltanba.exe"),
+            (build.join("debug/examples/pfx_import.exe"), "pfx_import.exe"),
+            (build.join("release/qoltanba-desktop.exe"), "qoltanba-desktop.exe"),
+            (build.join("release/WebView2Loader.dll"), "WebView2Loader.dll"),
         ] {
             std::fs::copy(from, dir.path().join(to)).unwrap();
         }
