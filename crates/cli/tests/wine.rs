@@ -56,9 +56,18 @@ impl Wine {
         let dir = tempfile::tempdir().unwrap();
         for (from, to) in [
             (build.join("debug/qoltanba.exe"), "qoltanba.exe"),
-            (build.join("debug/examples/pfx_import.exe"), "pfx_import.exe"),
-            (build.join("release/qoltanba-desktop.exe"), "qoltanba-desktop.exe"),
-            (build.join("release/WebView2Loader.dll"), "WebView2Loader.dll"),
+            (
+                build.join("debug/examples/pfx_import.exe"),
+                "pfx_import.exe",
+            ),
+            (
+                build.join("release/qoltanba-desktop.exe"),
+                "qoltanba-desktop.exe",
+            ),
+            (
+                build.join("release/WebView2Loader.dll"),
+                "WebView2Loader.dll",
+            ),
         ] {
             std::fs::copy(from, dir.path().join(to)).unwrap();
         }
