@@ -96,13 +96,14 @@ msi_test() {
   has "$props" $'^ALLUSERS\t1' || fail "not per-machine"
   has "$props" $'^UpgradeCode\t{5E7B2C4A-9D1F-4B6E-A3C8-0F2D6E9A1B47}' || fail "UpgradeCode"
   has "$(table Upgrade)" WIX_UPGRADE_DETECTED || fail "no major upgrade"
+  has "$(table LaunchCondition)" 'NOT WIX_DOWNGRADE_DETECTED' || fail "downgrades are not refused"
   has "$(table InstallExecuteSequence)" $'^RemoveExistingProducts\t\t6601' \
     || fail "RemoveExistingProducts is not after InstallFinalize"
   has "$(table Registry)" 'CurrentVersion\\Run' || fail "no autostart"
   has "$(table Shortcut)" StartMenuShortcut || fail "no Start-menu shortcut"
   has "$(table Directory)" $'^INSTALLDIR\tProgramFiles64Folder' || fail "not under Program Files"
   has "$(table Directory)" $'^POLICYDIR\tCommonAppDataFolder' || fail "no ProgramData policy"
-  echo "tables: x64, per-machine, UpgradeCode, major upgrade, autostart, shortcut, ProgramData"
+  echo "tables: x64, per-machine, UpgradeCode, major upgrade, no downgrade, autostart, shortcut, ProgramData"
 
   # A newer build of the same binaries, for the upgrade.
   local next="${VERSION%.*}.$(( ${VERSION##*.} + 1 ))"
