@@ -5,13 +5,16 @@
 //! and Security.framework itself asks for the keychain password (or Touch ID, or a smart
 //! card's PIN through CryptoTokenKit) when its access control wants one.
 
-use qoltanba_keys::{KeyError, Secret, SecretKind, SignatureAlgorithm, SigningKey};
-use qoltanba_pki::{CertificateDetails, KeyAlgorithm};
+use std::sync::Arc;
+
+use qoltanba_keys::{
+    KeyError, KnownCertificate, Secret, SecretKind, SignatureAlgorithm, SigningKey,
+};
 use security_framework::identity::SecIdentity;
 use security_framework::item::{ItemClass, ItemSearchOptions, Limit, Reference, SearchResult};
 use security_framework::key::Algorithm;
 
-use crate::{Backend, Backing, OsKey, OsStoreError, known, thumbprint};
+use crate::{Backend, Backing, OsKey, OsStoreError, StoreKey, StoreSigner, known, thumbprint};
 
 const STORE: &str = "Keychain";
 
@@ -73,60 +76,38 @@ impl Backend for Keychain {
         Ok(keys)
     }
 
-    fn open(&self, key: &OsKey, _secret: &Secret) -> Result<Box<dyn SigningKey>, KeyError> {
+    fn open(
+        &self,
+        thumbprint: &str,
+        certificate: Arc<KnownCertificate>,
+        _secret: &Secret,
+    ) -> Result<Box<dyn SigningKey>, KeyError> {
         let (identity, _) = identities()?
             .into_iter()
-            .find(|(_, der)| thumbprint(der) == key.thumbprint)
-            .ok_or_else(|| KeyError::NotFound(format!("{STORE} {}", key.thumbprint)))?;
-        Ok(Box::new(KeychainKey {
-            alias: key.thumbprint.clone(),
-            certificate: key.certificate.der.clone(),
-            details: key.certificate.details.clone(),
-            identity,
+            .find(|(_, der)| crate::thumbprint(der) == thumbprint)
+            .ok_or_else(|| KeyError::NotFound(format!("{STORE} {thumbprint}")))?;
+        Ok(Box::new(StoreKey {
+            alias: thumbprint.to_owned(),
+            certificate,
+            store: STORE,
+            signer: identity,
         }))
     }
 }
 
-/// A keychain identity chosen for signing; Security.framework signs.
-struct KeychainKey {
-    alias: String,
-    certificate: Vec<u8>,
-    details: CertificateDetails,
-    identity: SecIdentity,
-}
-
-impl SigningKey for KeychainKey {
-    fn alias(&self) -> &str {
-        &self.alias
-    }
-    fn certificate_der(&self) -> &[u8] {
-        &self.certificate
-    }
-    fn chain_der(&self) -> &[Vec<u8>] {
-        &[]
-    }
-    fn details(&self) -> &CertificateDetails {
-        &self.details
-    }
-
-    fn sign(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
-        if !matches!(self.details.key_algorithm, KeyAlgorithm::Rsa { .. }) {
-            return Err(KeyError::UnsupportedKeyAlgorithm(format!(
-                "{} in the Keychain",
-                self.details.key_algorithm.label()
-            )));
-        }
+/// Security.framework hashes and signs with the identity's key.
+impl StoreSigner for SecIdentity {
+    fn sign_rsa(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let algorithm = match alg {
             SignatureAlgorithm::RsaPkcs1Sha256 => Algorithm::RSASignatureMessagePKCS1v15SHA256,
             SignatureAlgorithm::RsaPkcs1Sha384 => Algorithm::RSASignatureMessagePKCS1v15SHA384,
             SignatureAlgorithm::RsaPkcs1Sha512 => Algorithm::RSASignatureMessagePKCS1v15SHA512,
             _ => return Err(KeyError::AlgorithmMismatch("a GOST algorithm")),
         };
-        let key = self
-            .identity
-            .private_key()
-            .map_err(|e| KeyError::from(OsStoreError::Refused(e.to_string())))?;
+        let refused =
+            |e: &dyn std::fmt::Display| KeyError::from(OsStoreError::Refused(e.to_string()));
+        let key = self.private_key().map_err(|e| refused(&e))?;
         key.create_signature(algorithm, message)
-            .map_err(|e| KeyError::from(OsStoreError::Refused(e.to_string())))
+            .map_err(|e| refused(&e))
     }
 }

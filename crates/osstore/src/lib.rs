@@ -127,8 +127,14 @@ trait Backend: Send + Sync {
     fn store(&self) -> &'static str;
     /// The keys with a certificate and a private key, read without unlocking anything.
     fn list(&self) -> Result<Vec<OsKey>, OsStoreError>;
-    /// Opens the key of `key` (as listed) with `secret` (ignored when it needs none).
-    fn open(&self, key: &OsKey, secret: &Secret) -> Result<Box<dyn SigningKey>, KeyError>;
+    /// Opens the key of the certificate with this thumbprint (found again: it may have gone
+    /// since it was listed) with `secret` (ignored when it needs none).
+    fn open(
+        &self,
+        thumbprint: &str,
+        certificate: Arc<KnownCertificate>,
+        secret: &Secret,
+    ) -> Result<Box<dyn SigningKey>, KeyError>;
 }
 
 /// The OS certificate stores of this platform, as a key provider.
@@ -228,16 +234,61 @@ impl KeyProvider for OsStore {
         ) else {
             return Err(KeyError::NotFound(candidate.location.describe()));
         };
-        let key = OsKey {
-            store: b.store(),
-            thumbprint: id.clone(),
-            certificate,
-            secret: candidate.secret,
-            backing: Backing::Software,
-            provider: None,
-        };
-        // The backend finds the key again by its thumbprint (it may have gone meanwhile).
-        b.open(&key, secret)
+        b.open(id, certificate, secret)
+    }
+}
+
+/// What signs for an opened Windows or Keychain key: the store's own handle, given the message
+/// and an RSA algorithm (the stores hold no Kazakh GOST keys).
+#[cfg(any(windows, target_os = "macos"))]
+trait StoreSigner: Send + Sync {
+    fn sign_rsa(
+        &self,
+        alg: qoltanba_keys::SignatureAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, KeyError>;
+}
+
+/// An opened key of the Windows store or the Keychain: its certificate, and the store's
+/// handle, which signs (the private key stays in the store).
+#[cfg(any(windows, target_os = "macos"))]
+struct StoreKey<S> {
+    alias: String,
+    certificate: Arc<KnownCertificate>,
+    /// The store's name, for errors.
+    store: &'static str,
+    signer: S,
+}
+
+#[cfg(any(windows, target_os = "macos"))]
+impl<S: StoreSigner> SigningKey for StoreKey<S> {
+    fn alias(&self) -> &str {
+        &self.alias
+    }
+    fn certificate_der(&self) -> &[u8] {
+        &self.certificate.der
+    }
+    fn chain_der(&self) -> &[Vec<u8>] {
+        &[]
+    }
+    fn details(&self) -> &qoltanba_pki::CertificateDetails {
+        &self.certificate.details
+    }
+
+    fn sign(
+        &self,
+        alg: qoltanba_keys::SignatureAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, KeyError> {
+        let key = &self.certificate.details.key_algorithm;
+        if !matches!(key, qoltanba_pki::KeyAlgorithm::Rsa { .. }) {
+            return Err(KeyError::UnsupportedKeyAlgorithm(format!(
+                "{} in the {}",
+                key.label(),
+                self.store
+            )));
+        }
+        self.signer.sign_rsa(alg, message)
     }
 }
 

@@ -14,12 +14,12 @@
 mod sys;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use cryptoki::context::Pkcs11;
 use cryptoki::session::Session;
 use cryptoki::slot::Slot;
-use qoltanba_keys::{KeyError, Secret, SecretKind, SigningKey};
+use qoltanba_keys::{KeyError, KnownCertificate, Secret, SecretKind, SigningKey};
 use qoltanba_pkcs11::{TokenError, TokenKey};
 
 use crate::{Backend, Backing, OsKey, OsStoreError, known, thumbprint};
@@ -153,7 +153,12 @@ impl Backend for NssStore {
         list(&p, slot, &session)
     }
 
-    fn open(&self, key: &OsKey, secret: &Secret) -> Result<Box<dyn SigningKey>, KeyError> {
+    fn open(
+        &self,
+        thumbprint: &str,
+        _certificate: Arc<KnownCertificate>,
+        secret: &Secret,
+    ) -> Result<Box<dyn SigningKey>, KeyError> {
         let p = self
             .context()?
             .ok_or_else(|| KeyError::NotFound(format!("NSS database {}", self.dir.display())))?;
@@ -170,8 +175,8 @@ impl Backend for NssStore {
         let cert = qoltanba_pkcs11::certificates(&session)
             .map_err(KeyError::from)?
             .into_iter()
-            .find(|c| thumbprint(&c.der) == key.thumbprint)
-            .ok_or_else(|| KeyError::NotFound(format!("NSS key {}", key.thumbprint)))?;
+            .find(|c| crate::thumbprint(&c.der) == thumbprint)
+            .ok_or_else(|| KeyError::NotFound(format!("NSS key {thumbprint}")))?;
         let key = TokenKey::new(session, cert, "NSS/").map_err(|e| match e {
             TokenError::NoKey => KeyError::NoPrivateKey,
             other => KeyError::from(other),

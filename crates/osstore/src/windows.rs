@@ -10,10 +10,13 @@
 
 mod sys;
 
-use qoltanba_keys::{KeyError, Secret, SecretKind, SignatureAlgorithm, SigningKey};
-use qoltanba_pki::{CertificateDetails, KeyAlgorithm};
+use std::sync::Arc;
 
-use crate::{Backend, Backing, OsKey, OsStoreError, known, thumbprint};
+use qoltanba_keys::{
+    KeyError, KnownCertificate, Secret, SecretKind, SignatureAlgorithm, SigningKey,
+};
+
+use crate::{Backend, Backing, OsKey, OsStoreError, StoreKey, StoreSigner, known, thumbprint};
 
 const STORE: &str = "Windows MY";
 
@@ -75,52 +78,31 @@ impl Backend for MyStore {
         Ok(keys)
     }
 
-    fn open(&self, key: &OsKey, _secret: &Secret) -> Result<Box<dyn SigningKey>, KeyError> {
-        let handle = sys::open_key(&key.thumbprint).map_err(|e| match e {
-            sys::OpenError::NotFound => KeyError::NotFound(format!("{STORE} {}", key.thumbprint)),
+    fn open(
+        &self,
+        thumbprint: &str,
+        certificate: Arc<KnownCertificate>,
+        _secret: &Secret,
+    ) -> Result<Box<dyn SigningKey>, KeyError> {
+        let handle = sys::open_key(thumbprint).map_err(|e| match e {
+            sys::OpenError::NotFound => KeyError::NotFound(format!("{STORE} {thumbprint}")),
             sys::OpenError::NoKey(why) => KeyError::from(OsStoreError::Refused(format!(
                 "no usable private key: {why}"
             ))),
         })?;
-        Ok(Box::new(WindowsKey {
-            alias: key.thumbprint.clone(),
-            certificate: key.certificate.der.clone(),
-            details: key.certificate.details.clone(),
-            handle,
+        Ok(Box::new(StoreKey {
+            alias: thumbprint.to_owned(),
+            certificate,
+            store: "Windows store",
+            signer: handle,
         }))
     }
 }
 
-/// A key in the Windows store, opened; the provider signs.
-struct WindowsKey {
-    alias: String,
-    certificate: Vec<u8>,
-    details: CertificateDetails,
-    handle: sys::KeyHandle,
-}
-
-impl SigningKey for WindowsKey {
-    fn alias(&self) -> &str {
-        &self.alias
-    }
-    fn certificate_der(&self) -> &[u8] {
-        &self.certificate
-    }
-    fn chain_der(&self) -> &[Vec<u8>] {
-        &[]
-    }
-    fn details(&self) -> &CertificateDetails {
-        &self.details
-    }
-
-    fn sign(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+/// The provider signs a digest made here (NCrypt and CryptoAPI sign hashes).
+impl StoreSigner for sys::KeyHandle {
+    fn sign_rsa(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         use sha2::Digest as _;
-        if !matches!(self.details.key_algorithm, KeyAlgorithm::Rsa { .. }) {
-            return Err(KeyError::UnsupportedKeyAlgorithm(format!(
-                "{} in the Windows store",
-                self.details.key_algorithm.label()
-            )));
-        }
         let (hash, digest) = match alg {
             SignatureAlgorithm::RsaPkcs1Sha256 => {
                 (sys::Hash::Sha256, sha2::Sha256::digest(message).to_vec())
@@ -133,8 +115,7 @@ impl SigningKey for WindowsKey {
             }
             _ => return Err(KeyError::AlgorithmMismatch("a GOST algorithm")),
         };
-        self.handle
-            .sign(hash, &digest)
+        self.sign(hash, &digest)
             .map_err(|e| KeyError::from(OsStoreError::Refused(e)))
     }
 }
