@@ -24,22 +24,19 @@ fn ask(
 const TOKEN_SIGN: &str = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"allowedStorages":["AKKaztokenStore"],"format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":true},"signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]}}}"#;
 const FILE_SIGN: &str = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"allowedStorages":["PKCS12"],"format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":true},"signerParams":{"extKeyUsageOids":["1.3.6.1.5.5.7.3.4"]}}}"#;
 
-#[test]
-fn js_client_signs_on_the_token() {
-    let server = start(&Options {
-        token_pin: Some("123456"),
-        ..Options::default()
-    });
+/// The js-client's `token` mode against `url`: getActiveTokens, then a basics and a
+/// commonUtils signature with keys of `storage`.
+fn js_client_token_mode(url: &str, storage: &str) -> serde_json::Value {
     let out = std::process::Command::new("node")
         .current_dir(js_dir())
         .args([
             "run.mjs",
             "--url",
-            &server.url,
+            url,
             "--mode",
             "token",
             "--storage",
-            "AKKaztokenStore",
+            storage,
         ])
         .output()
         .unwrap();
@@ -48,7 +45,16 @@ fn js_client_signs_on_the_token() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn js_client_signs_on_the_token() {
+    let server = start(&Options {
+        token_pin: Some("123456"),
+        ..Options::default()
+    });
+    let r = js_client_token_mode(&server.url, "AKKaztokenStore");
     assert_eq!(
         r["getActiveTokens"]["ok"],
         serde_json::json!(["AKKaztokenStore"]),
@@ -119,25 +125,7 @@ fn js_client_signs_with_a_key_from_the_os_store() {
             os_store: Some(password),
             ..Options::default()
         });
-        let out = std::process::Command::new("node")
-            .current_dir(js_dir())
-            .args([
-                "run.mjs",
-                "--url",
-                &server.url,
-                "--mode",
-                "token",
-                "--storage",
-                "PKCS12",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let r = js_client_token_mode(&server.url, "PKCS12");
         // The OS store is not a token.
         assert_eq!(r["getActiveTokens"]["ok"], serde_json::json!([]), "{r}");
         for name in ["basicsToken", "cadesToken"] {
