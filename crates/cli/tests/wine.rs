@@ -111,6 +111,12 @@ impl Wine {
         c.output().unwrap()
     }
 
+    /// `qoltanba.exe keys list --json`, parsed.
+    fn keys_list(&self) -> serde_json::Value {
+        let o = self.run(&["keys", "list", "--json"], &[]);
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)))
+    }
+
     fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let p = self.dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();
@@ -172,44 +178,28 @@ fn the_windows_cli_under_wine() {
     let file_leaf = pki.issue(&LeafSpec::individual(Usage::Auth));
     let key = p12::write_nca_file(&file_leaf, "Qwerty12", wine.dir.path());
     let sig = wine.dir.path().join("file.p7s");
-    let o = wine.run(
-        &[
-            "sign",
-            "cms",
-            "--key",
-            &win(&key),
-            "--password-env",
-            "QPW",
-            &win(&input),
-            "-o",
-            &win(&sig),
-        ],
-        &[("QPW", "Qwerty12")],
-    );
+    let (key_w, input_w, sig_w) = (win(&key), win(&input), win(&sig));
+    let sign_with_file = [
+        "sign",
+        "cms",
+        "--key",
+        &key_w,
+        "--password-env",
+        "QPW",
+        &input_w,
+        "-o",
+        &sig_w,
+    ];
+    let o = wine.run(&sign_with_file, &[("QPW", "Qwerty12")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r = openssl::cms_verify(&sig, Some(&input), &ca);
     assert!(r.ok, "openssl: {}", r.output);
-    let o = wine.run(
-        &[
-            "sign",
-            "cms",
-            "--key",
-            &win(&key),
-            "--password-env",
-            "QPW",
-            &win(&input),
-            "-o",
-            &win(&sig),
-        ],
-        &[("QPW", "nope")],
-    );
+    let o = wine.run(&sign_with_file, &[("QPW", "nope")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("wrong password"), "{}", stderr(&o));
 
     // The store is empty in a new prefix: nothing listed, no problem.
-    let o = wine.run(&["keys", "list", "--json"], &[]);
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let v = wine.keys_list();
     assert_eq!(v["keys"], serde_json::json!([]), "{v}");
 
     // A key imported into CurrentUser MY (as double-clicking a .pfx does).
@@ -229,9 +219,7 @@ fn the_windows_cli_under_wine() {
         .unwrap();
     assert!(o.status.success(), "pfx_import: {}", stderr(&o));
     let thumb = openssl_thumbprint(&os_leaf.cert_pem());
-    let o = wine.run(&["keys", "list", "--json"], &[]);
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let v = wine.keys_list();
     let keys = v["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1, "{v}");
     assert_eq!(keys[0]["storage"], "OS");
