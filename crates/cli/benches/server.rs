@@ -16,7 +16,6 @@
     clippy::cast_sign_loss
 )]
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -43,16 +42,8 @@ fn start(dir: &std::path::Path, unattended: &std::path::Path) -> (Child, String,
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let elapsed = t.elapsed();
-    (
-        child,
-        line.trim().trim_start_matches("LISTENING ").to_owned(),
-        elapsed,
-    )
+    let url = qoltanba_testkit::listening_url(&mut child);
+    (child, url, t.elapsed())
 }
 
 fn rss_kib(pid: u32) -> u64 {

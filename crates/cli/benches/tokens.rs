@@ -10,7 +10,6 @@
 )]
 #![allow(clippy::cast_precision_loss)]
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -69,11 +68,7 @@ fn main() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().trim_start_matches("LISTENING ").to_owned();
+    let url = qoltanba_testkit::listening_url(&mut child);
     let (mut ws, _) = tungstenite::connect(url.as_str()).unwrap();
     ws.read().unwrap();
     let req = r#"{"module":"kz.gov.pki.knca.basics","method":"sign","args":{"allowedStorages":["AKKaztokenStore"],"format":"cms","data":"MTEK","signingParams":{"decode":true,"encapsulate":false},"signerParams":{"extKeyUsageOids":[]}}}"#;

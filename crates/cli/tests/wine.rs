@@ -11,7 +11,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::many_single_char_names)] // o(utput), r(esult), v(alue), k/c (key, cert)
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -306,16 +305,8 @@ fn the_windows_cli_under_wine() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let url = qoltanba_testkit::listening_url(&mut child);
     let _serve = Serve(child);
-    let url = line
-        .trim()
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("no LISTENING line: {line:?}"))
-        .to_owned();
     let js = workspace().join("tests/e2e/js-client");
     let out = Command::new("node")
         .current_dir(&js)

@@ -75,3 +75,17 @@ pub const NCA_P12_FILES: &[(&str, &str)] = &[
         "Aa123456",
     ),
 ];
+
+/// The URL a started `qoltanba serve` (or the desktop app) prints on its first stdout line,
+/// `LISTENING ws://127.0.0.1:PORT`; the child's stdout is taken for it.
+pub fn listening_url(child: &mut std::process::Child) -> String {
+    use std::io::BufRead as _;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout piped"))
+        .read_line(&mut line)
+        .expect("read the LISTENING line");
+    line.trim()
+        .strip_prefix("LISTENING ")
+        .unwrap_or_else(|| panic!("no LISTENING line: {line:?}"))
+        .to_owned()
+}

@@ -1,7 +1,6 @@
 //! Starting a server with a generated key, and checking what comes back.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -188,15 +187,7 @@ pub(crate) fn start(opts: &Options<'_>) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("LISTENING ")
-        .unwrap_or_else(|| panic!("no LISTENING line: {line:?}"))
-        .to_owned();
+    let url = qoltanba_testkit::listening_url(&mut child);
     let port = url.rsplit(':').next().unwrap().parse().unwrap();
     Server {
         child,
