@@ -32,6 +32,7 @@ APT_PACKAGES=(
   wixl msitools  # builds the MSI from installer/msi (WiX v3 source); msiinfo reads its tables
   lintian desktop-file-utils   # the deb's checks
   curl           # the installed servers' /status in the package tests
+  libengine-gost-openssl   # bench/gost.sh: OpenSSL's gost engine, the GOST reference
 )
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 CARGO_DENY_VERSION=0.20.2   # the real ncalayer-js-client runs in Node

@@ -11,12 +11,17 @@
 //!
 //! RFC 4491's Russian layout (`s ‖ r` big-endian) is the byte reversal of this one.
 //!
-//! Arithmetic is `crypto-bigint` Montgomery form; scalar multiplication with a secret scalar is
-//! a fixed-length Montgomery ladder over complete projective formulas (Renes–Costello–Batina
-//! 2016, Algorithm 1), so it takes the same steps whatever the key. No I/O.
+//! The field arithmetic is written for the two primes (`field.rs`: both are `2^n − C`, and both
+//! curves have `a = −3`); the few operations mod q use `crypto-bigint`'s Montgomery form. Point
+//! arithmetic uses the complete formulas of Renes–Costello–Batina 2016 for `a = −3`
+//! (Algorithms 4–6), so no input is an exception. `k·G` with a secret `k` (signing, and `d·G`
+//! when a key is opened) reads a fixed-base table of `j·16^i·G`: one mixed addition per signed
+//! radix-16 digit, each row read whole through masked selects, so the steps and memory accesses
+//! are the same for every scalar. Verification (public inputs only) is variable-time. No I/O.
 #![forbid(unsafe_code)]
 
 mod curve;
+mod field;
 
 pub use curve::{CurveId, PrivateKey, PublicKey};
 
