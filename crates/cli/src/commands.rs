@@ -542,11 +542,15 @@ pub(crate) struct SignXml<'a> {
     pub(crate) output: &'a Path,
 }
 
+/// The file as text, without a copy: the bytes become the string (a BOM is dropped in place).
 fn read_xml(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(xml::text(&bytes)
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?
-        .to_owned())
+    let mut bytes =
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    xml::text(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|_| anyhow!("{}: not UTF-8 text", path.display()))
 }
 
 /// `qoltanba sign xml`.

@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
-use bergshamra_c14n::C14nMode;
+use bergshamra_c14n::{C14nMode, C14nSink};
 use bergshamra_xml::nodeset::NodeSet;
 use uppsala::{Document, NodeId, NodeKind};
 
 use super::XmlError;
 use super::algorithms::DSIG_NS;
+use crate::digest_alg::{DigestAlgorithm, Hasher};
 
 /// Attribute names treated as IDs (XMLDSig needs a schema to know; these are what Kalkan,
 /// xmlsec and portals use). `xml:id` is matched by its local name `id`.
@@ -124,6 +125,72 @@ pub(crate) fn c14n(
 ) -> Result<Vec<u8>, XmlError> {
     bergshamra_c14n::canonicalize_doc(doc, mode, Some(set), prefixes)
         .map_err(|e| XmlError::Unsupported(format!("canonicalization: {e}")))
+}
+
+/// Canonicalizes a node set straight into a digest: the canonical bytes are never held whole
+/// (for a whole document they are as large as the document).
+pub(crate) fn c14n_digest(
+    doc: &Document<'_>,
+    mode: C14nMode,
+    set: &NodeSet,
+    prefixes: &[String],
+    alg: DigestAlgorithm,
+) -> Result<Vec<u8>, XmlError> {
+    let mut sink = HashSink::new(alg);
+    bergshamra_c14n::canonicalize_doc_to(doc, mode, Some(set), prefixes, &mut sink)
+        .map_err(|e| XmlError::Unsupported(format!("canonicalization: {e}")))?;
+    Ok(sink.finish())
+}
+
+/// Collects a canonicalizer's small writes into 64 KiB pieces for a hasher.
+pub(crate) struct HashSink {
+    hasher: Hasher,
+    buf: Vec<u8>,
+}
+
+impl HashSink {
+    const CAP: usize = 64 << 10;
+
+    pub(crate) fn new(alg: DigestAlgorithm) -> Self {
+        Self {
+            hasher: alg.hasher(),
+            buf: Vec::with_capacity(Self::CAP),
+        }
+    }
+
+    /// The digest of everything written.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.flush();
+        self.hasher.finish()
+    }
+
+    fn flush(&mut self) {
+        self.hasher.update(&self.buf);
+        self.buf.clear();
+    }
+}
+
+impl C14nSink for HashSink {
+    // A capacity hint is the size of the whole output: this sink needs none.
+    fn reserve(&mut self, _additional: usize) {}
+
+    fn write(&mut self, bytes: &[u8]) {
+        if self.buf.len() + bytes.len() > Self::CAP {
+            self.flush();
+        }
+        if bytes.len() >= Self::CAP {
+            self.hasher.update(bytes);
+        } else {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    fn write_byte(&mut self, byte: u8) {
+        if self.buf.len() == Self::CAP {
+            self.flush();
+        }
+        self.buf.push(byte);
+    }
 }
 
 /// The node set a same-document Reference URI selects (XMLDSig §4.3.3.3): `""` is the whole

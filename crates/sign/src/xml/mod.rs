@@ -13,6 +13,7 @@ mod dom;
 mod parse;
 mod preview;
 mod sign;
+mod stream;
 mod verify;
 
 pub use algorithms::XmlSignatureAlgorithm;
@@ -26,8 +27,16 @@ pub use verify::{
 
 /// Canonicalizes a whole document (C14N 1.0 inclusive or exclusive, with or without comments),
 /// parsed with the same safety rules as signing.
+///
+/// Inclusive without comments, what `Reference URI=""` signs, streams without a DOM
+/// ([`stream`]).
 pub fn canonicalize(xml: &str, exclusive: bool, with_comments: bool) -> Result<Vec<u8>, XmlError> {
     use bergshamra_c14n::C14nMode;
+    if !exclusive && !with_comments {
+        let mut out = Vec::with_capacity(xml.len());
+        stream::canonicalize_whole(xml, &mut out)?;
+        return Ok(out);
+    }
     let doc = parse(xml)?;
     let mode = match (exclusive, with_comments) {
         (false, false) => C14nMode::Inclusive,

@@ -20,19 +20,22 @@ pub fn parse(xml: &str) -> Result<Document<'_>, XmlError> {
         .with_forbid_dtd(true)
         .with_forbid_entities(true)
         .with_max_depth(MAX_DEPTH);
-    let mut doc = parser.parse(xml).map_err(|e| {
-        let msg = e.to_string();
-        let lower = msg.to_lowercase();
-        if lower.contains("doctype") || lower.contains("dtd") {
-            XmlError::Dtd
-        } else if lower.contains("depth") || lower.contains("nest") {
-            XmlError::TooDeep
-        } else {
-            XmlError::Malformed(msg)
-        }
-    })?;
+    let mut doc = parser.parse(xml).map_err(|e| error(&e))?;
     normalize_attribute_whitespace(&mut doc);
     Ok(doc)
+}
+
+/// The parser's error as ours (the DOM and the pull parser share it).
+pub(crate) fn error(e: &uppsala::XmlError) -> XmlError {
+    let msg = e.to_string();
+    let lower = msg.to_lowercase();
+    if lower.contains("doctype") || lower.contains("dtd") {
+        XmlError::Dtd
+    } else if lower.contains("depth") || lower.contains("nest") {
+        XmlError::TooDeep
+    } else {
+        XmlError::Malformed(msg)
+    }
 }
 
 /// XML 1.0 §3.3.3: in an attribute value a literal tab, line feed or carriage return (after
@@ -71,7 +74,7 @@ fn normalize_attribute_whitespace(doc: &mut Document<'_>) {
 }
 
 /// The start tag at the beginning of an element's source (`<name …>` or `<name …/>`).
-fn start_tag(element: &str) -> Option<&str> {
+pub(crate) fn start_tag(element: &str) -> Option<&str> {
     if !element.starts_with('<') {
         return None;
     }
@@ -88,7 +91,7 @@ fn start_tag(element: &str) -> Option<&str> {
 }
 
 /// `(name, raw value)` pairs of a well-formed start tag.
-fn raw_attributes(tag: &str) -> Vec<(&str, &str)> {
+pub(crate) fn raw_attributes(tag: &str) -> Vec<(&str, &str)> {
     let body = tag
         .trim_start_matches('<')
         .trim_end_matches('>')
@@ -112,7 +115,7 @@ fn raw_attributes(tag: &str) -> Vec<(&str, &str)> {
 
 /// Line ends normalised, literal whitespace to spaces, then references expanded (the five
 /// predefined entities and character references: DTDs are refused, so there are no others).
-fn normalized_value(raw: &str) -> String {
+pub(crate) fn normalized_value(raw: &str) -> String {
     let spaced = raw.replace("\r\n", " ").replace(['\r', '\n', '\t'], " ");
     let mut out = String::with_capacity(spaced.len());
     let mut rest = spaced.as_str();

@@ -11,7 +11,8 @@ use super::algorithms::{
     C14N, C14N_WITH_COMMENTS, DSIG_NS, ENVELOPED, XmlSignatureAlgorithm, digest_uri,
 };
 use super::dom::{self, ID_ATTRS};
-use super::{XmlError, parse};
+use super::parse::start_tag;
+use super::{XmlError, parse, stream};
 
 /// What to sign.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,10 +53,6 @@ pub struct XmlSignOptions<'a> {
     pub parent: Parent<'a>,
 }
 
-/// Stands for the SignatureValue until it is known. NUL cannot occur in XML text, so the marker
-/// cannot collide with anything in a parsed document.
-const MARK: &str = "\u{0}SIGNATURE-VALUE\u{0}";
-
 fn wrap76(b64: &str) -> String {
     let mut out = String::with_capacity(b64.len() + b64.len() / 76 + 1);
     for (i, chunk) in b64.as_bytes().chunks(76).enumerate() {
@@ -86,27 +83,13 @@ pub fn sign(
         .digest
         .ok_or_else(|| XmlError::Unsupported(format!("XML signatures with {key_alg:?} (GOST)")))?;
 
-    let mut doc = parse(xml)?;
-    let (uri, tbs_set) = reference_of(&mut doc, opts.tbs)?;
-    let parent = match opts.parent {
-        Parent::DocumentElement => doc
-            .document_element()
-            .ok_or_else(|| XmlError::Malformed("no document element".into()))?,
-        Parent::XPath(x) if x.trim().is_empty() => doc
-            .document_element()
-            .ok_or_else(|| XmlError::Malformed("no document element".into()))?,
-        Parent::XPath(x) => dom::select_one(&mut doc, x)?,
-        Parent::ElementName(n) => dom::element_by_name(&doc, n)?,
-    };
-    // The Signature does not exist yet, so the enveloped transform has nothing to remove: the
-    // digest over the document as it is equals the digest a verifier computes afterwards.
-    let digest = digest_alg.digest(&dom::c14n(
-        &doc,
-        C14nMode::InclusiveWithComments,
-        &tbs_set,
-        &[],
-    )?);
-    let (insert_at, empty_tag) = insertion_point(&doc, parent)?;
+    let Located {
+        uri,
+        digest,
+        insert_at,
+        empty_tag,
+        context,
+    } = locate(xml, opts, digest_alg)?;
 
     let signed_info = format!(
         "<ds:SignedInfo>\n\
@@ -127,15 +110,48 @@ pub fn sign(
         STANDARD.encode(&digest),
     );
     let cert = wrap76(&STANDARD.encode(key.certificate_der()));
-    let signature = format!(
-        "<ds:Signature xmlns:ds=\"{DSIG_NS}\">\n{signed_info}\n<ds:SignatureValue>\n{MARK}\n</ds:SignatureValue>\n\
-         <ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>\n{cert}\n</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n\
-         </ds:Signature>"
-    );
-    // Parse a copy with an empty SignatureValue to canonicalize SignedInfo in its final context.
-    let mut out = String::with_capacity(xml.len() + signature.len() + 512);
+    let signature = |value: &str| {
+        format!(
+            "<ds:Signature xmlns:ds=\"{DSIG_NS}\">\n{signed_info}\n<ds:SignatureValue>\n{value}\n</ds:SignatureValue>\n\
+             <ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>\n{cert}\n</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n\
+             </ds:Signature>"
+        )
+    };
+
+    // SignedInfo is canonicalized in its final context: inclusive C14N gives it every namespace
+    // and xml:* attribute in scope there. That context is the start tags of the elements around
+    // the Signature, so a small document of those tags and the Signature (with an empty
+    // SignatureValue) canonicalizes exactly as the signed document will.
+    let mut probe = context
+        .iter()
+        .map(|(tag, _)| tag.as_str())
+        .collect::<String>();
+    probe.push_str(&signature(""));
+    for (_, name) in context.iter().rev() {
+        probe.push_str("</");
+        probe.push_str(name);
+        probe.push('>');
+    }
+    let probe_doc = parse(&probe)?;
+    let sig_el = dom::signatures(&probe_doc)
+        .into_iter()
+        .next()
+        .ok_or_else(|| XmlError::BadSignature("inserted signature not found".into()))?;
+    let si = dom::dsig_child(&probe_doc, sig_el, "SignedInfo")
+        .ok_or_else(|| XmlError::BadSignature("SignedInfo".into()))?;
+    let si_bytes = dom::c14n(
+        &probe_doc,
+        C14nMode::Inclusive,
+        &NodeSet::tree_without_comments(si, &probe_doc),
+        &[],
+    )?;
+    let value = key.sign(key_alg, &si_bytes)?;
+    let signature = signature(&wrap76(&STANDARD.encode(value)));
+
+    // The output is built once: the document's text with the Signature spliced in.
+    let mut out = String::with_capacity(xml.len() + signature.len() + 64);
     out.push_str(&xml[..insert_at]);
-    let sig_start = if let Some(name) = &empty_tag {
+    if let Some(name) = &empty_tag {
         // `<a/>` becomes `<a>` + signature + `</a>`.
         out.push('>');
         out.push_str(&signature);
@@ -143,32 +159,89 @@ pub fn sign(
         out.push_str(name);
         out.push('>');
         out.push_str(&xml[insert_at + 2..]);
-        insert_at + 1
     } else {
         out.push_str(&signature);
         out.push_str(&xml[insert_at..]);
-        insert_at
+    }
+    Ok(out)
+}
+
+/// What signing needs from the document itself.
+struct Located {
+    /// The Reference URI.
+    uri: String,
+    /// The digest of what the Reference covers.
+    digest: Vec<u8>,
+    /// Where the Signature goes in the text.
+    insert_at: usize,
+    /// For an empty-element parent `<a/>`, its name (the new end tag needs it).
+    empty_tag: Option<String>,
+    /// The start tags around the Signature, outermost first, with their names.
+    context: Vec<(String, String)>,
+}
+
+fn locate(
+    xml: &str,
+    opts: &XmlSignOptions<'_>,
+    digest_alg: crate::DigestAlgorithm,
+) -> Result<Located, XmlError> {
+    // Everything the document itself is needed for: the digest (canonicalized straight into
+    // the hasher), where the Signature goes, and the start tags of the elements around it. The
+    // common case, the whole document with the Signature under the document element, takes one
+    // pass of the pull parser and builds no DOM; the others parse a DOM, dropped here.
+    let whole = match opts.tbs {
+        Tbs::WholeDocument => true,
+        Tbs::XPath(x) => x.trim().is_empty(),
+        Tbs::ElementId { .. } => false,
     };
-    let probe = out.replace(MARK, "");
-    let signed_doc = parse(&probe)?;
-    let sig_el = dom::signatures(&signed_doc)
-        .into_iter()
-        .find(|s| {
-            signed_doc
-                .node_range(*s)
-                .is_some_and(|r| r.start == sig_start)
-        })
-        .ok_or_else(|| XmlError::BadSignature("inserted signature not found".into()))?;
-    let si = dom::dsig_child(&signed_doc, sig_el, "SignedInfo")
-        .ok_or_else(|| XmlError::BadSignature("SignedInfo".into()))?;
-    let si_bytes = dom::c14n(
-        &signed_doc,
-        C14nMode::Inclusive,
-        &NodeSet::tree_without_comments(si, &signed_doc),
+    let under_root = match opts.parent {
+        Parent::DocumentElement => true,
+        Parent::XPath(x) => x.trim().is_empty(),
+        Parent::ElementName(_) => false,
+    };
+    if whole && under_root {
+        let mut sink = dom::HashSink::new(digest_alg);
+        let w = stream::canonicalize_whole(xml, &mut sink)?;
+        let empty_tag = w.empty.then(|| w.name.clone());
+        return Ok(Located {
+            uri: String::new(),
+            digest: sink.finish(),
+            insert_at: w.insert_at,
+            empty_tag,
+            context: vec![(w.start_tag, w.name)],
+        });
+    }
+    let mut doc = parse(xml)?;
+    let (uri, tbs_set) = reference_of(&mut doc, opts.tbs)?;
+    let parent = match opts.parent {
+        Parent::DocumentElement => doc
+            .document_element()
+            .ok_or_else(|| XmlError::Malformed("no document element".into()))?,
+        Parent::XPath(x) if x.trim().is_empty() => doc
+            .document_element()
+            .ok_or_else(|| XmlError::Malformed("no document element".into()))?,
+        Parent::XPath(x) => dom::select_one(&mut doc, x)?,
+        Parent::ElementName(n) => dom::element_by_name(&doc, n)?,
+    };
+    // The Signature does not exist yet, so the enveloped transform has nothing to remove:
+    // the digest over the document as it is equals the digest a verifier computes
+    // afterwards.
+    let digest = dom::c14n_digest(
+        &doc,
+        C14nMode::InclusiveWithComments,
+        &tbs_set,
         &[],
+        digest_alg,
     )?;
-    let value = key.sign(key_alg, &si_bytes)?;
-    Ok(out.replace(MARK, &wrap76(&STANDARD.encode(value))))
+    let (insert_at, empty_tag) = insertion_point(&doc, parent)?;
+    let context = context_of(&doc, parent)?;
+    Ok(Located {
+        uri,
+        digest,
+        insert_at,
+        empty_tag,
+        context,
+    })
 }
 
 /// Signs several documents with one key (NCALayer's `signXmls`); stops at the first failure.
@@ -205,6 +278,28 @@ fn reference_of(doc: &mut Document<'_>, tbs: Tbs<'_>) -> Result<(String, NodeSet
         format!("#{id}"),
         NodeSet::tree_without_comments(element, doc),
     ))
+}
+
+/// The start tags of `parent` and its ancestors, outermost first, each with its element's name
+/// (an empty-element tag `<a/>` given as `<a>`).
+fn context_of(doc: &Document<'_>, parent: NodeId) -> Result<Vec<(String, String)>, XmlError> {
+    let src = doc.input_text();
+    let mut chain = doc.ancestors(parent);
+    chain.reverse();
+    chain.push(parent);
+    let mut out = Vec::new();
+    for id in chain {
+        let Some(e) = doc.element(id) else { continue };
+        let tag = doc
+            .node_range(id)
+            .and_then(|r| start_tag(&src[r]))
+            .ok_or_else(|| XmlError::Malformed("element position unknown".into()))?;
+        let tag = tag
+            .strip_suffix("/>")
+            .map_or_else(|| tag.to_owned(), |t| format!("{t}>"));
+        out.push((tag, e.name.prefixed_name().into_owned()));
+    }
+    Ok(out)
 }
 
 /// Where in the text the Signature goes: before the parent's end tag. For an empty-element tag

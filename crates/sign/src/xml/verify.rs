@@ -354,8 +354,7 @@ fn check_reference(
                 }
             }
         }
-        let bytes = dom::c14n(doc, mode, &set, &prefixes)?;
-        Ok(alg.digest(&bytes) == expected)
+        Ok(dom::c14n_digest(doc, mode, &set, &prefixes, alg)? == expected)
     })();
     match result {
         Ok(true) => r.digest_matches = true,
