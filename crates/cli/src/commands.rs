@@ -296,6 +296,23 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
         write(&mut |w| Ok(w.write_all(&der)?))?;
         return Ok(ExitCode::SUCCESS);
     }
+    if a.attached && a.tsa.is_none() && cms::streams_attached(key) {
+        // One pass: the content streams into the output and the hasher together, and the
+        // SignerInfo follows it.
+        let input = open_input()?;
+        let len = input.metadata()?.len();
+        let mut reader = BufReader::new(input);
+        write(&mut |w| {
+            Ok(cms::sign_attached_streaming(
+                key,
+                &mut reader,
+                len,
+                w,
+                &opts,
+            )?)
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
     // First pass: digest (streamed, any size).
     let (digest, len) = alg.digest_reader(&mut BufReader::new(open_input()?))?;
     let signed = cms::sign_digest(key, &digest, &opts)?;
@@ -317,8 +334,9 @@ pub(crate) fn sign_cms(a: &SignCms<'_>) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if a.attached {
-        // Second pass: stream the content into the output, hashing it again so that a file
-        // that changed in between is caught rather than signed wrongly.
+        // Keys whose signatures vary in length (ECDSA). Second pass: stream the content into
+        // the output, hashing it again so that a file that changed in between is caught rather
+        // than signed wrongly.
         write(&mut |w| {
             let mut reader = HashingReader {
                 inner: BufReader::new(open_input()?),

@@ -96,6 +96,17 @@ pub fn sign_digest(
     digest: &[u8],
     opts: &CmsOptions,
 ) -> Result<SignedCms, SignError> {
+    build(key, digest, opts, &mut |alg, tbs| Ok(key.sign(alg, tbs)?))
+}
+
+/// The SignedData over `digest`, with the signature that `sign` makes over the signed
+/// attributes.
+fn build(
+    key: &dyn SigningKey,
+    digest: &[u8],
+    opts: &CmsOptions,
+    sign: &mut dyn FnMut(qoltanba_keys::SignatureAlgorithm, &[u8]) -> Result<Vec<u8>, SignError>,
+) -> Result<SignedCms, SignError> {
     let sig_alg = key.default_signature_algorithm()?;
     let digest_alg = digest_algorithm_for(key)?;
     if digest.len() != digest_alg.output_len() {
@@ -133,7 +144,7 @@ pub fn sign_digest(
     ])?;
     // RFC 5652 §5.4: the signature covers the DER of the attributes as a SET OF.
     let tbs = signed_attrs.to_der()?;
-    let signature = key.sign(sig_alg, &tbs)?;
+    let signature = sign(sig_alg, &tbs)?;
 
     let digest_alg_id = alg_null(digest_alg.oid())?;
     let signer_info = SignerInfo {
@@ -190,6 +201,86 @@ pub fn sign_attached(
     sign_digest(key, &digest, opts)?.to_attached_der(content)
 }
 
+/// Signs content that is read once: it streams into `out` (attached, DER) and into the hasher
+/// together, and the SignerInfo, made when the content has been read, follows it. `len` is the
+/// content's length, which DER needs before the content.
+///
+/// DER lengths come first, so the layout is computed up front from a stand-in SignedData with a
+/// zero digest and a zero signature of the key's signature length; the real one has the same
+/// length (asserted). Keys whose signatures vary in length (ECDSA) are refused with
+/// [`SignError::Unsupported`]; [`sign_digest`] and [`SignedCms::write_attached`] still sign them.
+pub fn sign_attached_streaming(
+    key: &dyn SigningKey,
+    content: &mut impl Read,
+    len: u64,
+    out: &mut impl Write,
+    opts: &CmsOptions,
+) -> Result<(), SignError> {
+    let digest_alg = digest_algorithm_for(key)?;
+    let sig_len = fixed_signature_len(key.key_algorithm()).ok_or_else(|| {
+        SignError::Unsupported(format!(
+            "streaming attached CMS with {}",
+            key.key_algorithm().label()
+        ))
+    })?;
+    // One signing time for the stand-in and the real signature.
+    let opts = CmsOptions {
+        signing_time: Some(opts.signing_time.unwrap_or_else(OffsetDateTime::now_utc)),
+        ..opts.clone()
+    };
+    let stand_in = build(
+        key,
+        &vec![0; digest_alg.output_len()],
+        &opts,
+        &mut |_, _| Ok(vec![0; sig_len]),
+    )?;
+    let (head, stand_in_tail) = stand_in.attached_parts(len)?;
+    out.write_all(&head)?;
+    let mut hasher = digest_alg.hasher();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut copied = 0u64;
+    let mut limited = content.take(len);
+    loop {
+        let n = limited.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        copied += n as u64;
+    }
+    if copied != len {
+        return Err(SignError::Content(format!(
+            "the content changed while signing: expected {len} bytes, read {copied}"
+        )));
+    }
+    let signed = sign_digest(key, &hasher.finish(), &opts)?;
+    let (real_head, tail) = signed.attached_parts(len)?;
+    if real_head != head || tail.len() != stand_in_tail.len() {
+        return Err(SignError::Encoding(
+            "the signature is not as long as the key's signatures are".into(),
+        ));
+    }
+    out.write_all(&tail)?;
+    Ok(())
+}
+
+/// Whether [`sign_attached_streaming`] can sign with this key (its signatures have one length).
+pub fn streams_attached(key: &dyn SigningKey) -> bool {
+    fixed_signature_len(key.key_algorithm()).is_some()
+}
+
+/// The length of every signature the key makes, for keys whose signatures have one.
+fn fixed_signature_len(alg: &qoltanba_pki::KeyAlgorithm) -> Option<usize> {
+    use qoltanba_pki::KeyAlgorithm;
+    match alg {
+        KeyAlgorithm::Rsa { bits } if *bits > 0 => Some(bits.div_ceil(8)),
+        KeyAlgorithm::Gost2004 | KeyAlgorithm::Gost2015_256 => Some(64),
+        KeyAlgorithm::Gost2015_512 => Some(128),
+        _ => None,
+    }
+}
+
 /// One TLV around `parts` (the splicing of [`tsp::add_timestamp`] and [`add_signer`]: the
 /// parts' bytes are kept as they are).
 fn wrap(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -237,6 +328,21 @@ impl SignedCms {
         content: &mut impl Read,
         len: u64,
     ) -> Result<(), SignError> {
+        let (head, tail) = self.attached_parts(len)?;
+        out.write_all(&head)?;
+        let copied = std::io::copy(&mut content.take(len), out)?;
+        if copied != len {
+            return Err(SignError::Content(format!(
+                "the content changed while signing: expected {len} bytes, read {copied}"
+            )));
+        }
+        out.write_all(&tail)?;
+        Ok(())
+    }
+
+    /// The attached form around `len` bytes of content: everything before the content and
+    /// everything after it.
+    fn attached_parts(&self, len: u64) -> Result<(Vec<u8>, Vec<u8>), SignError> {
         // Encode without content, then splice a content-bearing EncapsulatedContentInfo in
         // place of the empty one: everything else stays typed `cms` encoding.
         let sd_der = self.signed_data.to_der()?;
@@ -262,25 +368,20 @@ impl SignedCms {
         let ci_len =
             oid_sd.len() as u64 + ci_explicit_hdr.len() as u64 + sd_hdr.len() as u64 + sd_len;
 
-        out.write_all(&header(0x30, ci_len)?)?;
-        out.write_all(&oid_sd)?;
-        out.write_all(&ci_explicit_hdr)?;
-        out.write_all(&sd_hdr)?;
-        out.write_all(version.raw)?;
-        out.write_all(digest_algs.raw)?;
-        out.write_all(&eci_hdr)?;
-        out.write_all(&oid_data)?;
-        out.write_all(&explicit_hdr)?;
-        out.write_all(&octet_hdr)?;
-        let copied = std::io::copy(&mut content.take(len), out)?;
-        if copied != len {
-            return Err(SignError::Content(format!(
-                "the content changed while signing: expected {len} bytes, read {copied}"
-            )));
-        }
-        for t in rest {
-            out.write_all(t.raw)?;
-        }
-        Ok(())
+        let head = [
+            header(0x30, ci_len)?.as_slice(),
+            &oid_sd,
+            &ci_explicit_hdr,
+            &sd_hdr,
+            version.raw,
+            digest_algs.raw,
+            &eci_hdr,
+            &oid_data,
+            &explicit_hdr,
+            &octet_hdr,
+        ]
+        .concat();
+        let tail = rest.iter().flat_map(|t| t.raw.iter().copied()).collect();
+        Ok((head, tail))
     }
 }

@@ -139,9 +139,20 @@ fn our_gost_signatures_have_the_samples_shape_and_verify() {
             signing_time: Some(then),
             ..CmsOptions::default()
         };
-        for attached in [true, false] {
+        for (attached, one_pass) in [(true, false), (true, true), (false, false)] {
             let content = "Қолтаңба GOST".as_bytes();
-            let der = if attached {
+            let der = if one_pass {
+                let mut out = Vec::new();
+                cms::sign_attached_streaming(
+                    &k,
+                    &mut &content[..],
+                    content.len() as u64,
+                    &mut out,
+                    &copts,
+                )
+                .unwrap();
+                out
+            } else if attached {
                 cms::sign_attached(&k, content, &copts).unwrap()
             } else {
                 cms::sign_detached(&k, content, &copts).unwrap()

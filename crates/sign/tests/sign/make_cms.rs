@@ -81,6 +81,44 @@ fn streamed_attached_equals_in_memory_and_verifies() {
     assert!(err.is_err());
 }
 
+/// One pass: the content streams into the output and the hasher, the SignerInfo follows. With
+/// the same signing time (RSA PKCS#1 v1.5 is deterministic) the bytes equal the two-pass form's,
+/// and openssl verifies it (GOST keys: gost.rs).
+#[test]
+fn one_pass_attached_equals_two_pass_and_verifies() {
+    let f = fixture();
+    let key = f.key();
+    let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let opts = CmsOptions {
+        signing_time: Some(time::OffsetDateTime::now_utc()),
+        ..CmsOptions::default()
+    };
+    assert!(cms::streams_attached(&key));
+    let mut one_pass = Vec::new();
+    cms::sign_attached_streaming(
+        &key,
+        &mut content.as_slice(),
+        content.len() as u64,
+        &mut one_pass,
+        &opts,
+    )
+    .unwrap();
+    assert_eq!(one_pass, cms::sign_attached(&key, &content, &opts).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "one.p7s", &one_pass);
+    let r = openssl::cms_verify(&p, None, &f.ca_file());
+    assert!(r.ok, "{}", r.output);
+    // Shorter than announced: an error.
+    let err = cms::sign_attached_streaming(
+        &key,
+        &mut &content[..10],
+        content.len() as u64,
+        &mut Vec::new(),
+        &opts,
+    );
+    assert!(err.is_err());
+}
+
 #[test]
 fn structure_is_the_kalkan_shape() {
     let f = fixture();
