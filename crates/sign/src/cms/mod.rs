@@ -99,13 +99,17 @@ pub fn sign_digest(
     build(key, digest, opts, &mut |alg, tbs| Ok(key.sign(alg, tbs)?))
 }
 
+/// Makes the signature over the DER of the signed attributes.
+type Signer<'a> =
+    dyn FnMut(qoltanba_keys::SignatureAlgorithm, &[u8]) -> Result<Vec<u8>, SignError> + 'a;
+
 /// The SignedData over `digest`, with the signature that `sign` makes over the signed
 /// attributes.
 fn build(
     key: &dyn SigningKey,
     digest: &[u8],
     opts: &CmsOptions,
-    sign: &mut dyn FnMut(qoltanba_keys::SignatureAlgorithm, &[u8]) -> Result<Vec<u8>, SignError>,
+    sign: &mut Signer<'_>,
 ) -> Result<SignedCms, SignError> {
     let sig_alg = key.default_signature_algorithm()?;
     let digest_alg = digest_algorithm_for(key)?;
