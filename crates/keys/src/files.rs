@@ -1,12 +1,29 @@
 //! Key files as a [`KeyProvider`]: the PKCS#12 files the person opened before (remembered by
 //! path, with their public certificate so they can be shown and filtered before the password
 //! is typed; never a password), and files newly picked in a prompt.
+//!
+//! **Open keys.** Opening a file costs far more than signing with it (the PKCS#12 key
+//! derivations, 3DES, and AWS-LC's check of the RSA key and its blinding set-up: about 1.5 ms
+//! against 0.3 ms for the signature). A key opened here stays open in this process for
+//! [`KEEP_OPEN`] after its last use, so that a portal signing several things in a row does not
+//! pay that each time. The password is still asked for and checked every time: the entry holds
+//! a salted SHA-256 of the password it was opened with and of the file's bytes, and only the
+//! same password for the same unchanged file gets the open key. Anything else opens the file
+//! again, so a wrong password is refused by PKCS#12 itself, as before. Nothing is written
+//! anywhere; an entry's key is freed (AWS-LC cleanses RSA keys, GOST scalars are zeroized) when
+//! it expires, when the file is forgotten, or at exit. The verifier gives nothing that the open
+//! key and the file do not: both are in the same memory.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use crate::provider::{Candidate, KeyProvider, KnownCertificate, Listing, Location, SecretKind};
-use crate::{KeyError, Secret, SigningKey, pkcs12};
+use crate::{KeyError, Secret, SigningKey, SoftwareKey, pkcs12};
 
 /// NCALayer's storage name for key files.
 pub const STORAGE_PKCS12: &str = "PKCS12";
@@ -16,6 +33,30 @@ const PREFIX: &str = "file:";
 
 /// Most remembered files (oldest forgotten first).
 pub const MAX_REMEMBERED: usize = 32;
+
+/// How long an opened key stays open after its last use.
+pub const KEEP_OPEN: Duration = Duration::from_secs(60);
+
+/// Most keys kept open at once.
+const MAX_OPEN: usize = 4;
+
+/// A key kept open: for the file with these bytes, opened with the password whose salted hash
+/// is `verifier`.
+struct OpenKey {
+    path: PathBuf,
+    file_digest: [u8; 32],
+    salt: [u8; 16],
+    verifier: Zeroizing<[u8; 32]>,
+    key: Arc<SoftwareKey>,
+    last_used: Instant,
+}
+
+fn verifier(salt: &[u8; 16], secret: &Secret) -> Zeroizing<[u8; 32]> {
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update(secret.expose().as_bytes());
+    Zeroizing::new(h.finalize().into())
+}
 
 /// A key file the person opened before.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +90,7 @@ impl FileMemory for NoMemory {
 pub struct KeyFiles {
     memory: Arc<dyn FileMemory>,
     files: Mutex<Vec<(PathBuf, Option<Arc<KnownCertificate>>)>>,
+    open: Mutex<Vec<OpenKey>>,
 }
 
 impl std::fmt::Debug for KeyFiles {
@@ -75,6 +117,7 @@ impl KeyFiles {
         Self {
             memory,
             files: Mutex::new(files),
+            open: Mutex::new(Vec::new()),
         }
     }
 
@@ -89,22 +132,90 @@ impl KeyFiles {
     /// Opens a file the person picked (new or remembered) and remembers it, most recent first,
     /// with its certificate.
     pub fn open_path(&self, path: &Path, secret: &Secret) -> Result<Box<dyn SigningKey>, KeyError> {
-        let mut contents = pkcs12::open_file(path, secret)?;
+        let bytes = pkcs12::read_file(path)?;
+        let file_digest: [u8; 32] = Sha256::digest(&bytes[..]).into();
+        if let Some(key) = self.still_open(path, &file_digest, secret) {
+            return Ok(Box::new(key));
+        }
+        let mut contents = pkcs12::open(&bytes, secret)?;
         if contents.keys.is_empty() {
             return Err(KeyError::NoPrivateKey);
         }
-        let key = contents.keys.swap_remove(0);
+        let key = Arc::new(contents.keys.swap_remove(0));
         let cert = KnownCertificate {
             der: key.certificate_der().to_vec(),
             details: key.details().clone(),
             chain: key.chain_der().to_vec(),
         };
         self.remember(path, Some(Arc::new(cert)));
+        self.keep_open(path, file_digest, secret, key.clone());
         Ok(Box::new(key))
+    }
+
+    /// The key opened earlier from these file bytes with this password, if it is still open.
+    fn still_open(
+        &self,
+        path: &Path,
+        file_digest: &[u8; 32],
+        secret: &Secret,
+    ) -> Option<Arc<SoftwareKey>> {
+        let mut open = self.open.lock().ok()?;
+        let now = Instant::now();
+        open.retain(|k| now.duration_since(k.last_used) < KEEP_OPEN);
+        let entry = open.iter_mut().find(|k| {
+            k.path == path
+                && k.file_digest == *file_digest
+                && aws_lc_rs::constant_time::verify_slices_are_equal(
+                    &k.verifier[..],
+                    &verifier(&k.salt, secret)[..],
+                )
+                .is_ok()
+        })?;
+        entry.last_used = now;
+        Some(entry.key.clone())
+    }
+
+    fn keep_open(
+        &self,
+        path: &Path,
+        file_digest: [u8; 32],
+        secret: &Secret,
+        key: Arc<SoftwareKey>,
+    ) {
+        let mut salt = [0u8; 16];
+        if SystemRandom::new().fill(&mut salt).is_err() {
+            return;
+        }
+        let Ok(mut open) = self.open.lock() else {
+            return;
+        };
+        open.retain(|k| k.path != path);
+        if open.len() >= MAX_OPEN {
+            open.sort_by_key(|k| std::cmp::Reverse(k.last_used));
+            open.truncate(MAX_OPEN - 1);
+        }
+        open.push(OpenKey {
+            path: path.to_owned(),
+            file_digest,
+            verifier: verifier(&salt, secret),
+            salt,
+            key,
+            last_used: Instant::now(),
+        });
+    }
+
+    /// Closes every key kept open (they are freed as soon as no signature uses them).
+    pub fn close_all(&self) {
+        if let Ok(mut open) = self.open.lock() {
+            open.clear();
+        }
     }
 
     /// Forgets a file; true when it was remembered.
     pub fn forget(&self, path: &Path) -> bool {
+        if let Ok(mut open) = self.open.lock() {
+            open.retain(|k| k.path != path);
+        }
         let Ok(mut files) = self.files.lock() else {
             return false;
         };

@@ -100,3 +100,28 @@ pub trait SigningKey: Send + Sync {
     /// signature formats store (PKCS#1 v1.5 bytes for RSA).
     fn sign(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError>;
 }
+
+/// A shared key (a key file kept open, see [`files`]) signs as the key itself.
+impl<K: SigningKey + ?Sized> SigningKey for std::sync::Arc<K> {
+    fn alias(&self) -> &str {
+        (**self).alias()
+    }
+    fn certificate_der(&self) -> &[u8] {
+        (**self).certificate_der()
+    }
+    fn chain_der(&self) -> &[Vec<u8>] {
+        (**self).chain_der()
+    }
+    fn details(&self) -> &CertificateDetails {
+        (**self).details()
+    }
+    fn key_algorithm(&self) -> &KeyAlgorithm {
+        (**self).key_algorithm()
+    }
+    fn default_signature_algorithm(&self) -> Result<SignatureAlgorithm, KeyError> {
+        (**self).default_signature_algorithm()
+    }
+    fn sign(&self, alg: SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        (**self).sign(alg, message)
+    }
+}

@@ -76,12 +76,16 @@ pub struct Pkcs12Contents {
 
 /// Reads and opens a key file.
 pub fn open_file(path: &Path, password: &Secret) -> Result<Pkcs12Contents, KeyError> {
+    open(&read_file(path)?, password)
+}
+
+/// A key file's bytes; a file larger than any key file is refused unread.
+pub fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let meta = std::fs::metadata(path)?;
     if meta.len() > MAX_FILE_SIZE as u64 {
         return Err(KeyError::NotPkcs12);
     }
-    let bytes = std::fs::read(path)?;
-    open(&bytes, password)
+    Ok(Zeroizing::new(std::fs::read(path)?))
 }
 
 /// Opens a PKCS#12 container held in memory.

@@ -1,6 +1,8 @@
 //! Building and checking a certificate path to given trust anchors (RFC 5280 §6, reduced to what
 //! a signing client reports: names link, signatures verify, CA flags, validity at a time).
 
+use std::sync::{Arc, Mutex};
+
 use der::Decode;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -73,36 +75,118 @@ fn worst(a: ValidityStatus, b: ValidityStatus) -> ValidityStatus {
 /// Tries to build a path from `leaf` through `pool` (certificates that came with the
 /// signature) to one of `anchors` (DER), checking each link's signature, and reports trust and
 /// validity at `at`.
+///
+/// The search depends only on the certificates, not on the time, and a server checks the same
+/// key's chain on every request, so the last [`REMEMBERED`] searches are remembered: the path's
+/// status and its certificates' details, from which the time-dependent part (validity at `at`)
+/// is worked out each call.
 pub fn check(
     leaf: &[u8],
     pool: &[Vec<u8>],
     anchors: &[Vec<u8>],
     at: OffsetDateTime,
 ) -> ChainReport {
-    let mut report = ChainReport {
-        status: ChainStatus::NotChecked,
-        validity: validity(leaf, at),
-        checked_at: at,
-        path: vec![cn(leaf)],
-    };
     if anchors.is_empty() {
-        return report;
+        return ChainReport {
+            status: ChainStatus::NotChecked,
+            validity: validity(leaf, at),
+            checked_at: at,
+            path: vec![cn(leaf)],
+        };
     }
+    let found = remembered_search(leaf, pool, anchors);
+    let validity_of = |d: &Option<CertificateDetails>| {
+        d.as_ref()
+            .map_or(ValidityStatus::Expired, |d| d.validity_at(at))
+    };
+    // Every certificate's validity on a trusted path; just the leaf's otherwise.
+    let validity = if found.status == ChainStatus::Trusted {
+        found
+            .path
+            .iter()
+            .map(validity_of)
+            .fold(ValidityStatus::Valid, worst)
+    } else {
+        found
+            .path
+            .first()
+            .map_or(ValidityStatus::Expired, validity_of)
+    };
+    ChainReport {
+        status: found.status.clone(),
+        validity,
+        checked_at: at,
+        path: found
+            .path
+            .iter()
+            .map(|d| {
+                d.as_ref()
+                    .and_then(|d| d.subject_cn.clone())
+                    .unwrap_or_else(|| "?".into())
+            })
+            .collect(),
+    }
+}
+
+/// How many path searches [`check`] remembers.
+pub const REMEMBERED: usize = 16;
+
+/// A path search's outcome: the status, and the details of the certificates on the path from
+/// the leaf up (`None` for one that does not parse).
+struct Found {
+    status: ChainStatus,
+    path: Vec<Option<CertificateDetails>>,
+}
+
+fn remembered_search(leaf: &[u8], pool: &[Vec<u8>], anchors: &[Vec<u8>]) -> Arc<Found> {
+    use sha2::{Digest, Sha256};
+    static SEARCHES: Mutex<Vec<([u8; 32], Arc<Found>)>> = Mutex::new(Vec::new());
+    // The key covers every certificate, each with its length, and where the anchors begin.
+    let mut h = Sha256::new();
+    for part in std::iter::once(leaf)
+        .chain(pool.iter().map(Vec::as_slice))
+        .chain(std::iter::once(&b"anchors"[..]))
+        .chain(anchors.iter().map(Vec::as_slice))
+    {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    let key: [u8; 32] = h.finalize().into();
+    if let Ok(searches) = SEARCHES.lock()
+        && let Some((_, found)) = searches.iter().find(|(k, _)| *k == key)
+    {
+        return found.clone();
+    }
+    let (status, ders) = search(leaf, pool, anchors);
+    let found = Arc::new(Found {
+        status,
+        path: ders
+            .iter()
+            .map(|d| CertificateDetails::from_der(d).ok())
+            .collect(),
+    });
+    if let Ok(mut searches) = SEARCHES.lock() {
+        if searches.len() >= REMEMBERED {
+            searches.remove(0);
+        }
+        searches.push((key, found.clone()));
+    }
+    found
+}
+
+/// The path search: the status and the certificates on the path, from the leaf up as far as
+/// the search went.
+fn search(leaf: &[u8], pool: &[Vec<u8>], anchors: &[Vec<u8>]) -> (ChainStatus, Vec<Vec<u8>>) {
+    let mut path = vec![leaf.to_vec()];
     let parsed = |d: &[u8]| Certificate::from_der(d).map_err(|e| e.to_string());
     let mut current = leaf.to_vec();
     let mut current_cert = match parsed(leaf) {
         Ok(c) => c,
-        Err(e) => {
-            report.status = ChainStatus::Malformed(e);
-            return report;
-        }
+        Err(e) => return (ChainStatus::Malformed(e), path),
     };
-    let mut path_validity = report.validity;
     for _ in 0..MAX_PATH {
         if anchors.contains(&current) {
-            report.status = ChainStatus::Trusted;
-            report.validity = path_validity;
-            return report;
+            return (ChainStatus::Trusted, path);
         }
         let issuer_name = current_cert.tbs_certificate.issuer.clone();
         let mut next = None;
@@ -127,19 +211,15 @@ pub fn check(
             }
         }
         let Some((der, cert)) = next else {
-            report.status = unsupported.map_or(ChainStatus::Untrusted, ChainStatus::Unsupported);
-            return report;
+            let status = unsupported.map_or(ChainStatus::Untrusted, ChainStatus::Unsupported);
+            return (status, path);
         };
-        report.path.push(cn(&der));
-        path_validity = worst(path_validity, validity(&der, at));
+        path.push(der.clone());
         if anchors.contains(&der) {
-            report.status = ChainStatus::Trusted;
-            report.validity = path_validity;
-            return report;
+            return (ChainStatus::Trusted, path);
         }
         current = der;
         current_cert = cert;
     }
-    report.status = ChainStatus::Untrusted;
-    report
+    (ChainStatus::Untrusted, path)
 }

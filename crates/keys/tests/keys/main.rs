@@ -8,4 +8,5 @@
 
 mod generated;
 mod hostile;
+mod kept_open;
 mod nca_files;

@@ -119,6 +119,31 @@ fn generated_profiles_read_back() {
         assert_eq!(r.status, ChainStatus::Trusted);
         assert_eq!(r.validity, want);
         assert_eq!(r.path.len(), 3);
+        // The search is remembered; the validity is still worked out at each time asked.
+        let d_not_before = d.not_before;
+        for (at, want) in [
+            (
+                d_not_before - time::Duration::days(1),
+                ValidityStatus::NotYetValid,
+            ),
+            (
+                d.not_after + time::Duration::days(1),
+                ValidityStatus::Expired,
+            ),
+            (now, want),
+        ] {
+            let again = chain::check(
+                &leaf.cert_der,
+                std::slice::from_ref(&pki.nca.cert_der),
+                &anchors,
+                at,
+            );
+            assert_eq!((again.status, again.validity), (ChainStatus::Trusted, want));
+            assert_eq!(again.checked_at, at);
+        }
+        // Without the intermediate the same leaf does not chain (a different search).
+        let alone = chain::check(&leaf.cert_der, &[], &anchors, now);
+        assert_eq!(alone.status, ChainStatus::Untrusted);
     }
     // Another PKI's leaf does not chain to this root.
     let other = TestPki::new().issue(&LeafSpec::individual(Usage::Sign));
