@@ -35,7 +35,7 @@ const PREFIX: &str = "file:";
 pub const MAX_REMEMBERED: usize = 32;
 
 /// How long an opened key stays open after its last use.
-pub const KEEP_OPEN: Duration = Duration::from_secs(60);
+pub const KEEP_OPEN: Duration = Duration::from_mins(1);
 
 /// Most keys kept open at once.
 const MAX_OPEN: usize = 4;
