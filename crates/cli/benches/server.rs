@@ -1,7 +1,13 @@
 //! Server benchmark (`cargo bench -p qoltanba --features unattended --bench server`):
 //! createCAdESFromBase64 of 1 KiB over 1 and 16 connections (requests per second, p50/p99
 //! latency), idle RSS, and time from start to listening. Plain ws on loopback, so the figures
-//! are the server's, not TLS's. Each request goes the whole way a person's does: the engine
+//! are the server's, not TLS's.
+//!
+//! The reference runs in the same process: `openssl speed rsa2048` (one raw RSA-2048
+//! signature, the floor of a signing request) for the 1-connection p50, and
+//! `openssl speed -multi 2 rsa2048` (every core signing) for the 16-connection rate; the
+//! ratios are printed. Then memory: RSS after 1,000 requests of 1 MiB, sampled along the way,
+//! and again after the server has been idle. Each request goes the whole way a person's does: the engine
 //! offers the remembered key file, the (unattended) prompter chooses it with its password, the
 //! engine opens it (PKCS#12 KDFs, 3DES, RSA key import), checks it and signs.
 #![allow(
@@ -46,13 +52,17 @@ fn start(dir: &std::path::Path, unattended: &std::path::Path) -> (Child, String,
     (child, url, t.elapsed())
 }
 
-fn rss_kib(pid: u32) -> u64 {
+/// VmRSS and RssAnon (the heap and stacks; the rest is the program's and libraries' pages).
+fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("RssAnon:"))
 }
 
 fn client(
@@ -108,6 +118,48 @@ fn pct(v: &[Duration], p: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// `openssl speed [-multi N] rsa2048`: (seconds per signature, signatures per second).
+fn openssl_speed(multi: Option<usize>) -> (f64, f64) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["speed", "-seconds", "3"]);
+    if let Some(n) = multi {
+        cmd.args(["-multi", &n.to_string()]);
+    }
+    let out = cmd.arg("rsa2048").output().expect("openssl speed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rfind(|l| l.starts_with("rsa 2048 bits"))
+        .expect("openssl speed's rsa 2048 line");
+    let f: Vec<&str> = line.split_whitespace().collect();
+    (
+        f[3].trim_end_matches('s').parse().unwrap(),
+        f[5].parse().unwrap(),
+    )
+}
+
+/// RSS after requests of 1 MiB: sampled every 250 requests, then after 2 s of idle.
+fn burst_1mib(url: &str, pid: u32) -> (Vec<(usize, (u64, u64))>, (u64, u64)) {
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD.encode(vec![0x33_u8; 1 << 20]);
+    let request = format!(
+        r#"{{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":["PKCS12","SIGNATURE","{data}",true]}}"#
+    );
+    let mut ws = client(url);
+    let mut samples = Vec::new();
+    for i in 1..=1000 {
+        ws.send(Message::text(request.clone())).unwrap();
+        let r = ws.read().unwrap();
+        assert!(r.to_text().unwrap().contains(r#""code":"200""#));
+        if i % 250 == 0 {
+            samples.push((i, rss_kib(pid)));
+        }
+    }
+    drop(ws);
+    std::thread::sleep(Duration::from_secs(2));
+    (samples, rss_kib(pid))
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let pki = TestPki::new();
@@ -146,11 +198,19 @@ fn main() {
     let (rps1, lat1) = run(&url, 1, 1000);
     let (rps16, lat16) = run(&url, 16, 200);
     let busy = rss_kib(child.id());
+    let (burst, after_idle) = burst_1mib(&url, child.id());
     let _ = child.kill();
     let _ = child.wait();
+    let (one_sign, _) = openssl_speed(None);
+    let (_, all_cores) = openssl_speed(Some(
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    ));
 
     println!("start to listening (median of 5): {:?}", starts[2]);
-    println!("idle RSS: {idle} KiB; after the runs: {busy} KiB");
+    println!(
+        "RSS (anonymous) idle: {} ({}) KiB; after the 1 KiB runs: {} ({}) KiB",
+        idle.0, idle.1, busy.0, busy.1
+    );
     println!(
         "createCAdESFromBase64 1 KiB, 1 connection:   {rps1:.0} req/s, p50 {:?}, p99 {:?}",
         pct(&lat1, 0.5),
@@ -160,5 +220,24 @@ fn main() {
         "createCAdESFromBase64 1 KiB, 16 connections: {rps16:.0} req/s, p50 {:?}, p99 {:?}",
         pct(&lat16, 0.5),
         pct(&lat16, 0.99)
+    );
+    println!(
+        "1 connection p50 / openssl raw RSA-2048 sign ({:.3} ms): {:.2}x",
+        one_sign * 1e3,
+        pct(&lat1, 0.5).as_secs_f64() / one_sign
+    );
+    println!(
+        "16 connections / openssl speed -multi (all cores, {all_cores:.0} sign/s): {:.0} %",
+        100.0 * rps16 / all_cores
+    );
+    let samples: Vec<String> = burst
+        .iter()
+        .map(|(n, (rss, anon))| format!("{n}: {rss} ({anon}) KiB"))
+        .collect();
+    println!(
+        "RSS (anonymous) across 1,000 requests of 1 MiB (attached): {}; after 2 s idle: {} ({}) KiB",
+        samples.join(", "),
+        after_idle.0,
+        after_idle.1
     );
 }

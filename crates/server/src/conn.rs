@@ -379,6 +379,7 @@ async fn work(
             }
         };
         pending.fetch_sub(text.len(), Ordering::Relaxed);
+        let _size = crate::memory::Request::new(text.len());
         // A page that left gets nothing more done for it.
         if abandon.gone.is_cancelled() {
             break;

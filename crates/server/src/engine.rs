@@ -494,6 +494,7 @@ pub struct Engine {
 impl Engine {
     /// Sets everything up around `prompter`. Nothing listens yet ([`Engine::bind`]).
     pub fn build(config: &EngineConfig, prompter: Arc<dyn Prompter>) -> Result<Self, EngineError> {
+        crate::memory::init();
         let data = data_dir(config.data_dir.as_deref())?;
         let conf = config_dir(config.config_dir.as_deref(), config.data_dir.as_deref())?;
         let mut notices = Vec::new();
