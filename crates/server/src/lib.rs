@@ -11,10 +11,10 @@
 
 pub mod browser_policy;
 mod conn;
-mod memory;
 pub mod engine;
 mod fetch;
 pub mod history;
+mod memory;
 pub mod origins;
 pub mod port;
 pub mod revocation;
