@@ -52,8 +52,11 @@ fn start(dir: &std::path::Path, unattended: &std::path::Path) -> (Child, String,
     (child, url, t.elapsed())
 }
 
-/// VmRSS and RssAnon (the heap and stacks; the rest is the program's and libraries' pages).
-fn rss_kib(pid: u32) -> (u64, u64) {
+/// VmRSS and RssAnon in KiB (the anonymous part is the heap and stacks; the rest is the
+/// program's and libraries' pages).
+type Rss = (u64, u64);
+
+fn rss_kib(pid: u32) -> Rss {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
@@ -139,7 +142,7 @@ fn openssl_speed(multi: Option<usize>) -> (f64, f64) {
 }
 
 /// RSS after requests of 1 MiB: sampled every 250 requests, then after 2 s of idle.
-fn burst_1mib(url: &str, pid: u32) -> (Vec<(usize, (u64, u64))>, (u64, u64)) {
+fn burst_1mib(url: &str, pid: u32) -> (Vec<(usize, Rss)>, Rss) {
     use base64::Engine as _;
     let data = base64::engine::general_purpose::STANDARD.encode(vec![0x33_u8; 1 << 20]);
     let request = format!(
