@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${FUZZ_SECONDS:-20}"
-TARGETS=(frame pkcs12 ber cms_verify xml_verify revocation_tsp)
+TARGETS=(frame pkcs12 ber cms_verify xml_verify xml_c14n revocation_tsp)
 corpus=fuzz/corpus
 seeds=target/fuzz-seeds
 rm -rf "$seeds"
@@ -32,6 +32,7 @@ cp "$seeds"/pki/*/*.p12 "$seeds"/pki/*.cer "$seeds"/*.cms "$corpus/ber/"
 cp "$seeds"/*.cms "$corpus/cms_verify/"
 cp "$seeds"/*.cms "$seeds"/pki/*.cer "$corpus/revocation_tsp/"
 cp "$seeds/signed.xml" "$corpus/xml_verify/"
+cp "$seeds/signed.xml" "$seeds/form.xml" "$corpus/xml_c14n/"
 # Every request of the protocol transcripts.
 python3 - "$corpus/frame" tests/transcripts <<'PY'
 import json, pathlib, sys
@@ -47,6 +48,7 @@ if [ -d "$vectors" ]; then
   cp "$vectors"/p12-test/*.p12 "$vectors"/ocsp-tsp-crl/* "$vectors"/leaf-test/* "$corpus/ber/"
   cp "$vectors"/signed/*.cms "$vectors"/signed/*.b64 "$vectors"/ocsp-tsp-crl/tsp_token.bin "$corpus/cms_verify/"
   cp "$vectors"/signed/*.xml "$corpus/xml_verify/"
+  cp "$vectors"/signed/*.xml "$corpus/xml_c14n/"
   cp "$vectors"/ocsp-tsp-crl/* "$vectors"/signed/*.cms "$corpus/revocation_tsp/"
 fi
 
