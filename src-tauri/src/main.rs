@@ -369,7 +369,9 @@ fn main() -> ExitCode {
             }
             let panels = app_panels.clone();
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
+            // The server gets its own runtime (one async worker; requests on its blocking
+            // pool), apart from the window's.
+            let serve = async move {
                 match engine.bind().await {
                     Ok(listener) => {
                         let scheme = engine.scheme();
@@ -398,7 +400,13 @@ fn main() -> ExitCode {
                         refresh_tray(&handle);
                     }
                 }
-            });
+            };
+            std::thread::Builder::new()
+                .name("qoltanba-server".into())
+                .spawn(move || match Engine::runtime() {
+                    Ok(rt) => rt.block_on(serve),
+                    Err(e) => eprintln!("qoltanba-desktop: the server cannot start: {e}"),
+                })?;
             Ok(())
         })
         .on_window_event(|window, event| {

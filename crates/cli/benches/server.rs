@@ -3,10 +3,10 @@
 //! latency), idle RSS, and time from start to listening. Plain ws on loopback, so the figures
 //! are the server's, not TLS's.
 //!
-//! The reference runs in the same process: `openssl speed rsa2048` (one raw RSA-2048
-//! signature, the floor of a signing request) for the 1-connection p50, and
-//! `openssl speed -multi 2 rsa2048` (every core signing) for the 16-connection rate; the
-//! ratios are printed. Then memory: RSS after 1,000 requests of 1 MiB, sampled along the way,
+//! The reference runs in the same run, alternating with ours: `openssl speed rsa2048` (one raw
+//! RSA-2048 signature, the floor of a signing request) for the 1-connection p50, and
+//! `openssl speed -multi <cores> rsa2048` (every core signing) for the 16-connection rate. Each
+//! side runs three rounds and its best counts; the ratios are printed. Then memory: RSS after 1,000 requests of 1 MiB, sampled along the way,
 //! and again after the server has been idle. Each request goes the whole way a person's does: the engine
 //! offers the remembered key file, the (unattended) prompter chooses it with its password, the
 //! engine opens it (PKCS#12 KDFs, 3DES, RSA key import), checks it and signs.
@@ -76,7 +76,10 @@ fn client(
     ws
 }
 
-fn run(url: &str, connections: usize, per_connection: usize) -> (f64, Vec<Duration>) {
+/// Requests per second and every request's latency, sorted.
+type Run = (f64, Vec<Duration>);
+
+fn run(url: &str, connections: usize, per_connection: usize) -> Run {
     let data = base64_1k();
     let request = format!(
         r#"{{"module":"kz.gov.pki.knca.commonUtils","method":"createCAdESFromBase64","args":["PKCS12","SIGNATURE","{data}",false]}}"#
@@ -121,10 +124,10 @@ fn pct(v: &[Duration], p: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// `openssl speed [-multi N] rsa2048`: (seconds per signature, signatures per second).
+/// `openssl speed [-multi N] rsa2048` for 2 s: (seconds per signature, signatures per second).
 fn openssl_speed(multi: Option<usize>) -> (f64, f64) {
     let mut cmd = Command::new("openssl");
-    cmd.args(["speed", "-seconds", "3"]);
+    cmd.args(["speed", "-seconds", "2"]);
     if let Some(n) = multi {
         cmd.args(["-multi", &n.to_string()]);
     }
@@ -198,16 +201,31 @@ fn main() {
 
     // Warm-up (first RNG use, page faults).
     run(&url, 1, 50);
-    let (rps1, lat1) = run(&url, 1, 1000);
-    let (rps16, lat16) = run(&url, 16, 200);
+    // Three rounds, alternating with the reference; each side's best round counts (the
+    // machine's noise only ever slows a round down).
+    let mut rounds = Vec::new();
+    let mut one_sign = f64::MAX;
+    let mut all_cores = 0.0_f64;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    for _ in 0..3 {
+        let one = run(&url, 1, 1000);
+        let sixteen = run(&url, 16, 200);
+        rounds.push((one, sixteen));
+        one_sign = one_sign.min(openssl_speed(None).0);
+        all_cores = all_cores.max(openssl_speed(Some(cores)).1);
+    }
+    let p50 = |r: &(Run, Run)| pct(&(r.0).1, 0.5);
+    let best = rounds.iter().min_by_key(|r| p50(r)).expect("three rounds");
+    let (rps1, lat1) = best.0.clone();
+    let (rps16, lat16) = rounds
+        .iter()
+        .map(|r| r.1.clone())
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("three rounds");
     let busy = rss_kib(child.id());
     let (burst, after_idle) = burst_1mib(&url, child.id());
     let _ = child.kill();
     let _ = child.wait();
-    let (one_sign, _) = openssl_speed(None);
-    let (_, all_cores) = openssl_speed(Some(
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-    ));
 
     println!("start to listening (median of 5): {:?}", starts[2]);
     println!(

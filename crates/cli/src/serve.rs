@@ -76,9 +76,7 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
     for n in &engine.notices {
         eprintln!("qoltanba: {n}");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = Engine::runtime()?;
     runtime.block_on(async move {
         let listener = engine.bind().await?;
         let local = listener.local_addr()?;

@@ -282,6 +282,10 @@ impl KeyProvider for KeyFiles {
         }
     }
 
+    fn may_offer(&self, storage: &str) -> bool {
+        storage == STORAGE_PKCS12
+    }
+
     fn open(
         &self,
         candidate: &Candidate,

@@ -130,6 +130,14 @@ pub trait KeyProvider: Send + Sync {
     /// at every request (tokens plugged in or pulled out are seen).
     fn candidates(&self) -> Listing;
 
+    /// Whether this provider can ever offer a key under `storage`. A provider that cannot is
+    /// not listed for a request that allows only such storages (listing tokens takes a round
+    /// trip to every PKCS#11 module).
+    fn may_offer(&self, storage: &str) -> bool {
+        let _ = storage;
+        true
+    }
+
     /// Opens one of this provider's candidates with its secret (ignored when it needs none).
     fn open(&self, candidate: &Candidate, secret: &Secret)
     -> Result<Box<dyn SigningKey>, KeyError>;

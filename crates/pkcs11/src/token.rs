@@ -454,6 +454,11 @@ impl KeyProvider for TokenDirectory {
         "tokens"
     }
 
+    /// Tokens are offered under their kinds' storages, never as key files.
+    fn may_offer(&self, storage: &str) -> bool {
+        storage != qoltanba_keys::STORAGE_PKCS12
+    }
+
     /// Every certificate on every connected token, listed without login.
     fn candidates(&self) -> Listing {
         let (tokens, errors) = self.list();

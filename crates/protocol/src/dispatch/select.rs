@@ -38,6 +38,9 @@ fn offers(src: &Sources<'_>, request: &KeyRequest<'_>) -> Vec<(usize, Offer)> {
     let now = OffsetDateTime::now_utc();
     let mut out = Vec::new();
     for (i, p) in src.providers.iter().enumerate() {
+        if !request.storages.is_empty() && !request.storages.iter().any(|s| p.may_offer(s)) {
+            continue;
+        }
         for candidate in p.candidates().candidates {
             if !request.allows(&candidate.storage) {
                 continue;
