@@ -564,11 +564,10 @@ pub(crate) struct SignXml<'a> {
 fn read_xml(path: &Path) -> Result<String> {
     let mut bytes =
         std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    xml::text(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
-    String::from_utf8(bytes).map_err(|_| anyhow!("{}: not UTF-8 text", path.display()))
+    String::from_utf8(bytes).map_err(|_| anyhow!("{}: {}", path.display(), xml::XmlError::NotUtf8))
 }
 
 /// `qoltanba sign xml`.

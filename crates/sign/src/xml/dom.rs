@@ -38,12 +38,16 @@ pub(crate) fn dsig_children(doc: &Document<'_>, parent: NodeId, local: &str) -> 
         .collect()
 }
 
-/// Every `ds:Signature` element in document order.
+/// Every `ds:Signature` element in document order. The arena is walked in place (no list of
+/// every node is built) and the few found are put in the order of their source offsets.
 pub(crate) fn signatures(doc: &Document<'_>) -> Vec<NodeId> {
-    doc.descendants(doc.root())
-        .into_iter()
+    let mut found: Vec<NodeId> = (0..)
+        .map(NodeId::new)
+        .take_while(|id| doc.node_kind(*id).is_some())
         .filter(|n| is_dsig(doc, *n, "Signature"))
-        .collect()
+        .collect();
+    found.sort_by_key(|n| doc.node_range(*n).map_or(usize::MAX, |r| r.start));
+    found
 }
 
 /// The text inside an element, concatenated.
@@ -193,6 +197,16 @@ impl C14nSink for HashSink {
     }
 }
 
+/// The whole document without comments. A source without `<!--` has no comment to leave out,
+/// and then the set is built without walking every node to find them.
+pub(crate) fn whole_document(doc: &Document<'_>) -> NodeSet {
+    if doc.input_text().contains("<!--") {
+        NodeSet::all_without_comments(doc)
+    } else {
+        NodeSet::all(doc)
+    }
+}
+
 /// The node set a same-document Reference URI selects (XMLDSig §4.3.3.3): `""` is the whole
 /// document **without comments** (even when a `#WithComments` transform follows); `#id` is that
 /// element's subtree, also without comments.
@@ -202,7 +216,7 @@ pub(crate) fn reference_set(
     extra_id: Option<&str>,
 ) -> Result<NodeSet, XmlError> {
     if uri.is_empty() {
-        return Ok(NodeSet::all_without_comments(doc));
+        return Ok(whole_document(doc));
     }
     if let Some(id) = uri.strip_prefix('#') {
         let id = id

@@ -45,7 +45,13 @@ pub(crate) fn error(e: &uppsala::XmlError) -> XmlError {
 /// Kalkan; the affected values are recomputed from the source text here.
 fn normalize_attribute_whitespace(doc: &mut Document<'_>) {
     let src = doc.input_text();
-    let elements: Vec<uppsala::NodeId> = doc.descendants(doc.root());
+    // Every node once, in arena order (no list of them is built; the order does not matter
+    // here). A parsed document's arena has no holes.
+    let elements = (0..)
+        .map(uppsala::NodeId::new)
+        .take_while(|id| doc.node_kind(*id).is_some())
+        .filter(|id| matches!(doc.node_kind(*id), Some(uppsala::NodeKind::Element(_))));
+    let mut changes = Vec::new();
     for id in elements {
         let Some(range) = doc.node_range(id) else {
             continue;
@@ -60,15 +66,17 @@ fn normalize_attribute_whitespace(doc: &mut Document<'_>) {
             if !raw.contains(['\t', '\n', '\r']) || name == "xmlns" || name.starts_with("xmlns:") {
                 continue;
             }
-            let value = normalized_value(raw);
-            let attr = doc.element_mut(id).and_then(|e| {
-                e.attributes
-                    .iter_mut()
-                    .find(|a| a.name.prefixed_name() == name)
-            });
-            if let Some(a) = attr {
-                a.value = std::borrow::Cow::Owned(value);
-            }
+            changes.push((id, name.to_owned(), normalized_value(raw)));
+        }
+    }
+    for (id, name, value) in changes {
+        let attr = doc.element_mut(id).and_then(|e| {
+            e.attributes
+                .iter_mut()
+                .find(|a| a.name.prefixed_name() == name)
+        });
+        if let Some(a) = attr {
+            a.value = std::borrow::Cow::Owned(value);
         }
     }
 }

@@ -256,9 +256,9 @@ pub fn sign_many(
 /// The Reference URI and the node set it covers.
 fn reference_of(doc: &mut Document<'_>, tbs: Tbs<'_>) -> Result<(String, NodeSet), XmlError> {
     let (element, id_attrs): (NodeId, Vec<&str>) = match tbs {
-        Tbs::WholeDocument => return Ok((String::new(), NodeSet::all_without_comments(doc))),
+        Tbs::WholeDocument => return Ok((String::new(), dom::whole_document(doc))),
         Tbs::XPath(x) if x.trim().is_empty() => {
-            return Ok((String::new(), NodeSet::all_without_comments(doc)));
+            return Ok((String::new(), dom::whole_document(doc)));
         }
         Tbs::XPath(x) => (dom::select_one(doc, x)?, ID_ATTRS.to_vec()),
         Tbs::ElementId { element, id_attr } => (dom::element_by_name(doc, element)?, vec![id_attr]),
