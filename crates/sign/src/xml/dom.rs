@@ -38,12 +38,19 @@ pub(crate) fn dsig_children(doc: &Document<'_>, parent: NodeId, local: &str) -> 
         .collect()
 }
 
+/// Every node of a parsed document in arena order, without building a list of them. The arena
+/// has no holes, and it holds no more nodes than the source has bytes (every node but the
+/// document's takes at least one), which bounds the walk.
+pub(crate) fn nodes<'d>(doc: &'d Document<'_>) -> impl Iterator<Item = NodeId> + 'd {
+    (0..=doc.input_text().len())
+        .map(NodeId::new)
+        .take_while(move |id| doc.node_kind(*id).is_some())
+}
+
 /// Every `ds:Signature` element in document order. The arena is walked in place (no list of
 /// every node is built) and the few found are put in the order of their source offsets.
 pub(crate) fn signatures(doc: &Document<'_>) -> Vec<NodeId> {
-    let mut found: Vec<NodeId> = (0..)
-        .map(NodeId::new)
-        .take_while(|id| doc.node_kind(*id).is_some())
+    let mut found: Vec<NodeId> = nodes(doc)
         .filter(|n| is_dsig(doc, *n, "Signature"))
         .collect();
     found.sort_by_key(|n| doc.node_range(*n).map_or(usize::MAX, |r| r.start));

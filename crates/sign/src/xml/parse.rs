@@ -45,14 +45,12 @@ pub(crate) fn error(e: &uppsala::XmlError) -> XmlError {
 /// Kalkan; the affected values are recomputed from the source text here.
 fn normalize_attribute_whitespace(doc: &mut Document<'_>) {
     let src = doc.input_text();
-    // Every node once, in arena order (no list of them is built; the order does not matter
-    // here). A parsed document's arena has no holes.
-    let elements = (0..)
-        .map(uppsala::NodeId::new)
-        .take_while(|id| doc.node_kind(*id).is_some())
-        .filter(|id| matches!(doc.node_kind(*id), Some(uppsala::NodeKind::Element(_))));
+    // Every element once, in arena order (the order does not matter here); the changes are
+    // made after the walk.
     let mut changes = Vec::new();
-    for id in elements {
+    for id in super::dom::nodes(doc)
+        .filter(|id| matches!(doc.node_kind(*id), Some(uppsala::NodeKind::Element(_))))
+    {
         let Some(range) = doc.node_range(id) else {
             continue;
         };
