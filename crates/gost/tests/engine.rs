@@ -25,6 +25,19 @@ fn openssl(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// Whether the engine verifies the signature file over the digest file with the key.
+fn engine_verifies(key: &str, digest: &str, sig: &str) -> bool {
+    Command::new("openssl")
+        .args([
+            "pkeyutl", "-engine", "gost", "-verify", "-inkey", key, "-in", digest,
+        ])
+        .args(["-sigfile", sig])
+        .output()
+        .expect("openssl runs")
+        .status
+        .success()
+}
+
 /// The engine's `-text` field `name` ("Private key:", "X:", "Y:") as big-endian bytes.
 fn field(text: &str, name: &str, len: usize) -> Vec<u8> {
     let hex = text
@@ -97,37 +110,11 @@ fn check(dir: &Path, algorithm: &str, curve: CurveId) {
         let sig_file = dir.join("ours.sig");
         std::fs::write(&sig_file, &sig).unwrap();
         let sig_file = sig_file.to_str().unwrap();
-        openssl(&[
-            "pkeyutl",
-            "-engine",
-            "gost",
-            "-verify",
-            "-inkey",
-            key,
-            "-in",
-            digest_file,
-            "-sigfile",
-            sig_file,
-        ]);
+        assert!(engine_verifies(key, digest_file, sig_file));
         // A changed signature is refused by the engine, so the check above can fail.
         sig[n / 2] ^= 1;
         std::fs::write(sig_file, &sig).unwrap();
-        let refused = Command::new("openssl")
-            .args([
-                "pkeyutl",
-                "-engine",
-                "gost",
-                "-verify",
-                "-inkey",
-                key,
-                "-in",
-                digest_file,
-                "-sigfile",
-                sig_file,
-            ])
-            .output()
-            .unwrap();
-        assert!(!refused.status.success());
+        assert!(!engine_verifies(key, digest_file, sig_file));
 
         // The engine's → we verify.
         let mut theirs = openssl(&[
