@@ -6,6 +6,16 @@ const tauri = window.__TAURI__;
 let strings = {};
 let view = null;
 let rendered = false;
+// While an answer is with the engine: the refusal count it was sent under (null: not busy).
+// The form takes input again when a refusal comes back (the count changes); on success the
+// window closes. A second Enter meanwhile would answer the next question with an empty
+// password, so it is ignored.
+let busy = null;
+// The refusal count last shown: a new refusal empties the password field, a refreshed list
+// (a token plugged in) does not.
+let shownRefusals = 0;
+// The key the person picked themselves (a radio's value), if any.
+let chosen = null;
 
 const $ = (id) => document.getElementById(id);
 const t = (key, vars) => {
@@ -232,25 +242,34 @@ function renderSign(v) {
   $("no-keys").hidden = v.offers.length > 0 || v.allows_files;
   $("file-row").hidden = !v.allows_files;
   const radios = [...document.querySelectorAll('input[name="key"]')].filter((r) => !r.disabled);
-  const keep = radios.find((r) => r.value === previous);
+  // The key the person chose stays chosen when the list is refreshed, and is chosen again
+  // if it went away for a moment (a token re-read); the window never moves the choice to
+  // another key behind the person's back while they type its password.
+  const keep = radios.find((r) => r.value === chosen) ?? radios.find((r) => r.value === previous);
   const first = keep ?? radios.find((r) => r.value !== "__file__") ?? radios[0];
   if (first) first.checked = true;
-  for (const r of radios) r.addEventListener("change", updateSecret);
+  // The cards are new on each render; the file row's radio is not (its listener is set once).
+  for (const r of offers.querySelectorAll('input[name="key"]')) {
+    r.addEventListener("change", () => { chosen = r.value; updateSecret(); });
+  }
   updateSecret();
+  const refusedNow = v.refusals !== shownRefusals;
+  shownRefusals = v.refusals;
+  if (busy !== null && v.refusals !== busy) setBusy(false);
   const err = $("error");
-  if (v.error) {
+  if (v.error && busy === null) {
     err.textContent = v.error.code === "other" || v.error.code === "does_not_fit"
       ? `${t("error." + v.error.code)} ${v.error.detail}`
       : t("error." + v.error.code, { n: v.error.tries_left ?? "?" });
     err.hidden = false;
-    $("secret").value = "";
+    if (refusedNow) $("secret").value = "";
   } else {
     err.hidden = true;
   }
   // Focus starts where the person types; a refreshed list (a token plugged in) does not take
   // it away from where the person is, unless that element is gone.
   const lost = !document.activeElement || document.activeElement === document.body;
-  if (!rendered || v.error || lost) $("secret").focus();
+  if (!rendered || refusedNow || lost) $("secret").focus();
   rendered = true;
 }
 
@@ -264,18 +283,33 @@ async function refresh() {
   else renderSign(view);
 }
 
+// Busy: the answer is with the engine. The password field and Sign wait; Cancel stays.
+function setBusy(on) {
+  busy = on ? shownRefusals : null;
+  $("sign").disabled = on;
+  $("secret").readOnly = on;
+  $("busy").hidden = !on;
+  $("sign-view").setAttribute("aria-busy", String(on));
+}
+
 function submit(ev) {
   ev.preventDefault();
+  if (busy !== null) return;
   const s = selected();
-  const secret = $("secret").value;
-  $("secret").value = "";
   if (!s) return;
+  let a;
   if (s.value === "__file__") {
     const path = $("file-path").value.trim();
-    if (path) answer({ type: "file", path, secret });
+    if (!path) return;
+    a = { type: "file", path, secret: $("secret").value };
   } else {
-    answer({ type: "choose", id: s.value, secret });
+    a = { type: "choose", id: s.value, secret: $("secret").value };
   }
+  $("secret").value = "";
+  // The person tries again: the last reason goes, "please wait" comes.
+  $("error").hidden = true;
+  setBusy(true);
+  answer(a).catch((e) => { setBusy(false); showFailure(e); });
 }
 
 function showFailure(e) {
@@ -292,13 +326,14 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("deny").addEventListener("click", () => answer({ type: "origin", decision: "deny" }));
   $("sign-view").addEventListener("submit", submit);
   $("cancel").addEventListener("click", () => answer({ type: "cancel" }));
-  $("file-path").addEventListener("input", () => { $("file-radio").checked = true; updateSecret(); });
+  const fileChosen = () => { $("file-radio").checked = true; chosen = "__file__"; updateSecret(); };
+  $("file-radio").addEventListener("change", fileChosen);
+  $("file-path").addEventListener("input", fileChosen);
   $("browse").addEventListener("click", async () => {
     const path = await tauri.core.invoke("pick_key_file", { title: t("keys.browse_title") });
     if (path) {
       $("file-path").value = path;
-      $("file-radio").checked = true;
-      updateSecret();
+      fileChosen();
       $("secret").focus();
     }
   });

@@ -28,9 +28,13 @@ function button(label, onClick, name) {
 
 async function loadStrings(lang) {
   if (lang === locale) return;
-  locale = ["kk", "ru", "en"].includes(lang) ? lang : "kk";
-  document.documentElement.lang = locale;
-  strings = await (await fetch(`i18n/${locale}.json`)).json();
+  const want = ["kk", "ru", "en"].includes(lang) ? lang : "kk";
+  locale = want;
+  document.documentElement.lang = want;
+  const loaded = await (await fetch(`i18n/${want}.json`)).json();
+  // A later switch (the person chose again) wins over a slower earlier fetch.
+  if (locale !== want) return;
+  strings = loaded;
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
 }
 
@@ -103,9 +107,16 @@ async function showHistory() {
   $("history-rows").replaceChildren(...list.map(historyItem));
 }
 
+// Each showing of the settings has a number: one that started earlier (a tab click just before
+// the language changed) and answers later does not put the old settings back.
+let settingsShown = 0;
+
 async function showSettings() {
+  const mine = ++settingsShown;
   const s = await invoke("settings");
+  if (mine !== settingsShown) return;
   await loadStrings(s.language);
+  if (mine !== settingsShown) return;
   $("language").value = s.language;
   $("autostart").checked = !!s.autostart;
   $("autostart").disabled = s.autostart === null;

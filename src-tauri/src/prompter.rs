@@ -40,6 +40,9 @@ pub(crate) struct View {
     allows_files: bool,
     /// Why the last choice was refused.
     error: Option<ErrorView>,
+    /// How many choices were refused so far: the window, busy since it sent an answer, takes
+    /// input again when this changes (or the call ends).
+    refusals: u32,
     /// The site's logo: a PNG the engine decoded and checked, base64 (shown as an image).
     logo: Option<String>,
 }
@@ -527,6 +530,7 @@ impl WindowPrompter {
             offers: Vec::new(),
             allows_files: false,
             error: None,
+            refusals: 0,
             logo: None,
         }
     }
@@ -609,7 +613,10 @@ impl Prompter for WindowPrompter {
         });
         view.allows_files = request.allows(qoltanba_keys::STORAGE_PKCS12);
         // Keep the last refusal on screen until the person tries again.
-        view.error = self.view(ctx.id).and_then(|v| v.error);
+        if let Some(old) = self.view(ctx.id) {
+            view.error = old.error;
+            view.refusals = old.refusals;
+        }
         match self.ask(ctx, &view, Some(REFRESH))? {
             Answer::Refresh => Ok(Choice::Refresh),
             Answer::Choose { id, secret } => Ok(Choice::Offer {
@@ -629,6 +636,7 @@ impl Prompter for WindowPrompter {
             && let Some(v) = calls.get_mut(&ctx.id).and_then(|s| s.view.as_mut())
         {
             v.error = Some(error_view(why));
+            v.refusals += 1;
             v.version += 1;
         }
         // The window stays open and shows why; the person tries again or cancels.

@@ -94,6 +94,12 @@ impl Driver {
         if started.elapsed() > Duration::from_secs(5) {
             eprintln!("slow WebDriver {method} {path}: {:?}", started.elapsed());
         }
+        if let (Some(e), true) = (
+            v["value"]["error"].as_str(),
+            v["value"]["message"].is_string(),
+        ) {
+            eprintln!("WebDriver {method} {path}: {e} {}", v["value"]["message"]);
+        }
         v["value"].clone()
     }
     /// The element now, if the page has it.
@@ -103,7 +109,9 @@ impl Driver {
             "/element",
             Some(json!({"using": "css selector", "value": css})),
         );
+        // An error ("no such element") is an object too, with an "error" member.
         v.as_object()
+            .filter(|o| !o.contains_key("error"))
             .and_then(|o| o.values().next())
             .and_then(Value::as_str)
             .map(str::to_owned)
@@ -146,6 +154,30 @@ impl Driver {
                 );
                 panic!("clicking {css} had no effect; the page shows: {page}");
             }
+        }
+    }
+    /// Clicks a toggle (a button that flips a state) until `on` holds, waiting longer between
+    /// clicks than [`Driver::click_until`]: a second click that lands after a slow first one
+    /// would flip the state back.
+    fn toggle_on(&self, css: &str, on: impl Fn() -> bool) {
+        let start = Instant::now();
+        loop {
+            if on() {
+                return;
+            }
+            if let Some(e) = self.try_find(css) {
+                self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
+            }
+            for _ in 0..50 {
+                if on() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(40),
+                "clicking {css} had no effect"
+            );
         }
     }
     fn visible_text(&self, css: &str) -> String {
@@ -252,6 +284,80 @@ impl Driver {
                 "the key had no effect in {css}"
             );
         }
+    }
+    /// What the sign window holds now: the password field's text, the chosen key, whether
+    /// it waits for the engine, the error shown (`null` once the window is gone).
+    fn form(&self) -> Value {
+        let v = self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "const k = document.querySelector('input[name=key]:checked'); const e = document.getElementById('error'); return {secret: document.getElementById('secret').value, key: k ? k.value : null, busy: !document.getElementById('busy').hidden, error: e.hidden ? null : e.textContent};", "args": []})),
+        );
+        if v.get("secret").is_some() {
+            v
+        } else {
+            Value::Null
+        }
+    }
+    /// Sends the sign form by `send` (Enter in the password field, or a click) and waits for
+    /// `done` (`None`) or a refusal (what the form then holds). While the answer is with the
+    /// engine the window says so and ignores more presses; the form is sent again only if
+    /// the press was lost (the window is not busy and the password is still in the field).
+    fn try_submit(&self, send: impl Fn(), done: impl Fn() -> bool) -> Option<Value> {
+        let start = Instant::now();
+        send();
+        let mut idle_since: Option<Instant> = None;
+        loop {
+            if done() {
+                return None;
+            }
+            let form = self.form();
+            if form.is_object() && form["busy"] == false {
+                if form["secret"] == "" && form["error"].is_string() {
+                    return Some(form);
+                }
+                let since = *idle_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > Duration::from_secs(2) {
+                    send();
+                    idle_since = None;
+                }
+            } else {
+                idle_since = None;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(40),
+                "the form was not answered: {form}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    /// [`Driver::try_submit`], where a refusal fails the test with what the window shows.
+    fn submit(&self, send: impl Fn(), done: impl Fn() -> bool) {
+        if let Some(form) = self.try_submit(send, done) {
+            self.screenshot("failure");
+            panic!("the window refused: {form}");
+        }
+    }
+    /// Clicks Sign (see [`Driver::submit`]).
+    fn click_sign(&self) {
+        if let Some(e) = self.try_find("#sign") {
+            self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
+        }
+    }
+    /// Enter in the password field (see [`Driver::submit`]).
+    fn enter(&self, done: impl Fn() -> bool) {
+        self.submit(
+            || {
+                if let Some(e) = self.try_find("#secret") {
+                    self.cmd(
+                        "POST",
+                        &format!("/element/{e}/value"),
+                        Some(json!({"text": "\u{E007}"})),
+                    );
+                }
+            },
+            done,
+        );
     }
     /// Visible controls with no accessible name (what a screen reader would read as nothing).
     fn unnamed_controls(&self) -> Vec<String> {
@@ -537,9 +643,15 @@ fn a_person_signs_in_the_window() {
         xdotool(&display, &["windowfocus", "--sync", &w]);
     }
     d.type_into("#secret", "wrong-one");
-    d.click_until("#sign", || {
-        d.visible_text("#error").contains("Құпиясөз қате")
-    });
+    let refused = d
+        .try_submit(|| d.click_sign(), || false)
+        .expect("a refusal");
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Құпиясөз қате")),
+        "{refused}"
+    );
     let error = d.wait_text("#error", "Құпиясөз қате");
     eprintln!("wrong password shows: {error}");
     // The window stays, and so does the reason, until the person tries again.
@@ -550,7 +662,7 @@ fn a_person_signs_in_the_window() {
     );
     d.screenshot("sign-wrong-password-kk");
     d.type_into("#secret", "Qwerty12");
-    d.click_until("#sign", || client.is_finished());
+    d.submit(|| d.click_sign(), || client.is_finished());
     let reply = client.join().unwrap();
     assert_eq!(reply["code"], "200", "{reply}");
     let der =
@@ -595,7 +707,7 @@ fn a_person_signs_in_the_window() {
     d.type_into("#secret", "Qwerty12");
     d.screenshot("sign-ru");
     // Certificate details: every field, copyable; then make it the default certificate.
-    d.click_until(".details-toggle", || {
+    d.toggle_on(".details-toggle", || {
         d.visible_text(".details").contains("SHA-256")
     });
     // The engine's answer on revocation: the test certificate names no responder and no CRL.
@@ -616,12 +728,12 @@ fn a_person_signs_in_the_window() {
     d.screenshot("details-ru");
     let unnamed = d.unnamed_controls();
     assert!(unnamed.is_empty(), "controls without a name: {unnamed:?}");
-    d.click_until(".default-toggle", || {
+    d.toggle_on(".default-toggle", || {
         d.visible_text(".default-toggle")
             .contains("Выбран по умолчанию")
     });
     // From the keyboard: Enter in the password field signs.
-    d.press_until("#secret", "\u{E007}", || client.is_finished());
+    d.enter(|| client.is_finished());
     let reply = client.join().unwrap();
     assert_eq!(reply["status"], true, "{reply}");
     let pem = reply["body"]["result"][0].as_str().unwrap();
@@ -706,7 +818,7 @@ fn a_person_signs_in_the_window() {
     d.wait_text("#secret-label", "Password");
     d.type_into("#secret", "NssPass-7");
     d.screenshot("sign-en-os-store");
-    d.press_until("#secret", "\u{E007}", || client.is_finished());
+    d.enter(|| client.is_finished());
     let reply = client.join().unwrap();
     assert_eq!(reply["status"], true, "{reply}");
     let pem = reply["body"]["result"][0].as_str().unwrap();
