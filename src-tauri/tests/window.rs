@@ -130,22 +130,48 @@ impl Driver {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+    /// One click, no waiting: the window may be gone because an earlier click worked.
+    fn click(&self, css: &str) {
+        if let Some(e) = self.try_find(css) {
+            self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
+        }
+    }
+    /// One key press in a field (WebDriver key codes: Enter U+E007, Escape U+E00C).
+    fn press(&self, css: &str, key: &str) {
+        if let Some(e) = self.try_find(css) {
+            self.cmd(
+                "POST",
+                &format!("/element/{e}/value"),
+                Some(json!({"text": key})),
+            );
+        }
+    }
     /// Clicks until `done` holds: under load a click can land while the freshly mapped window
     /// is still being placed, and is lost; a person would click again.
     fn click_until(&self, css: &str, done: impl Fn() -> bool) {
+        self.click_every(css, Duration::from_secs(3), Duration::from_secs(30), done);
+    }
+    /// Clicks a toggle (a button that flips a state) until `on` holds, waiting longer between
+    /// clicks than [`Driver::click_until`]: a second click that lands after a slow first one
+    /// would flip the state back.
+    fn toggle_on(&self, css: &str, on: impl Fn() -> bool) {
+        if !on() {
+            self.click_every(css, Duration::from_secs(10), Duration::from_secs(40), on);
+        }
+    }
+    /// Clicks, waits up to `every` for `done`, and clicks again, for at most `limit`.
+    fn click_every(&self, css: &str, every: Duration, limit: Duration, done: impl Fn() -> bool) {
         let start = Instant::now();
         loop {
-            // One attempt, no waiting: the window may be gone because the click worked.
-            if let Some(e) = self.try_find(css) {
-                self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
-            }
-            for _ in 0..15 {
+            self.click(css);
+            let clicked = Instant::now();
+            while clicked.elapsed() < every {
                 if done() {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            if start.elapsed() > Duration::from_secs(30) {
+            if start.elapsed() > limit {
                 self.screenshot("failure");
                 let page = self.cmd(
                     "POST",
@@ -154,30 +180,6 @@ impl Driver {
                 );
                 panic!("clicking {css} had no effect; the page shows: {page}");
             }
-        }
-    }
-    /// Clicks a toggle (a button that flips a state) until `on` holds, waiting longer between
-    /// clicks than [`Driver::click_until`]: a second click that lands after a slow first one
-    /// would flip the state back.
-    fn toggle_on(&self, css: &str, on: impl Fn() -> bool) {
-        let start = Instant::now();
-        loop {
-            if on() {
-                return;
-            }
-            if let Some(e) = self.try_find(css) {
-                self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
-            }
-            for _ in 0..50 {
-                if on() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(40),
-                "clicking {css} had no effect"
-            );
         }
     }
     fn visible_text(&self, css: &str) -> String {
@@ -266,13 +268,7 @@ impl Driver {
     fn press_until(&self, css: &str, key: &str, done: impl Fn() -> bool) {
         let start = Instant::now();
         loop {
-            if let Some(e) = self.try_find(css) {
-                self.cmd(
-                    "POST",
-                    &format!("/element/{e}/value"),
-                    Some(json!({"text": key})),
-                );
-            }
+            self.press(css, key);
             for _ in 0..15 {
                 if done() {
                     return;
@@ -338,26 +334,9 @@ impl Driver {
             panic!("the window refused: {form}");
         }
     }
-    /// Clicks Sign (see [`Driver::submit`]).
-    fn click_sign(&self) {
-        if let Some(e) = self.try_find("#sign") {
-            self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
-        }
-    }
     /// Enter in the password field (see [`Driver::submit`]).
     fn enter(&self, done: impl Fn() -> bool) {
-        self.submit(
-            || {
-                if let Some(e) = self.try_find("#secret") {
-                    self.cmd(
-                        "POST",
-                        &format!("/element/{e}/value"),
-                        Some(json!({"text": "\u{E007}"})),
-                    );
-                }
-            },
-            done,
-        );
+        self.submit(|| self.press("#secret", "\u{E007}"), done);
     }
     /// Visible controls with no accessible name (what a screen reader would read as nothing).
     fn unnamed_controls(&self) -> Vec<String> {
@@ -644,7 +623,7 @@ fn a_person_signs_in_the_window() {
     }
     d.type_into("#secret", "wrong-one");
     let refused = d
-        .try_submit(|| d.click_sign(), || false)
+        .try_submit(|| d.click("#sign"), || false)
         .expect("a refusal");
     assert!(
         refused["error"]
@@ -662,7 +641,7 @@ fn a_person_signs_in_the_window() {
     );
     d.screenshot("sign-wrong-password-kk");
     d.type_into("#secret", "Qwerty12");
-    d.submit(|| d.click_sign(), || client.is_finished());
+    d.submit(|| d.click("#sign"), || client.is_finished());
     let reply = client.join().unwrap();
     assert_eq!(reply["code"], "200", "{reply}");
     let der =
