@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Cross builds (run by scripts/test.sh; targets and mingw/wine/nasm come from scripts/setup.sh):
-#   scripts/cross.sh windows  build for x86_64-pc-windows-gnu with mingw: the CLI (with the
-#                             test-only unattended prompter, for the Wine test of `serve`) and
-#                             the pfx_import test tool; clippy on the Windows code (the release
-#                             builds of the CLI and the desktop app are scripts/package.sh msi's)
+#   scripts/cross.sh windows  build for x86_64-pc-windows-gnu with mingw, linted by clippy as it
+#                             compiles (scripts/lib.sh, with_clippy): the CLI (with the
+#                             test-only unattended prompter, for the Wine test of `serve`), the
+#                             pfx_import test tool, and every other target of the CLI and
+#                             osstore crates (the release builds of the CLI and the desktop app
+#                             are scripts/package.sh msi's)
 #   scripts/cross.sh macos    type-check and lint the workspace (libraries, CLI, desktop app, tests) for
 #                             x86_64-apple-darwin
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WIN=x86_64-pc-windows-gnu
-MAC=x86_64-apple-darwin
+. scripts/lib.sh
 
 windows() {
   echo "== Windows build ($WIN, mingw)"
-  cargo clippy --locked --target "$WIN" -p qoltanba-osstore -p qoltanba --all-targets --features qoltanba/unattended -- -D warnings
-  cargo build --locked --target "$WIN" -p qoltanba --features unattended --bins
-  cargo build --locked --target "$WIN" -p qoltanba-osstore --examples
-  ls -l "target/$WIN/debug/qoltanba.exe" "target/$WIN/debug/examples/pfx_import.exe"
+  # One build for the lint and the Wine test's executables (a check first and a build after
+  # would compile every dependency twice).
+  with_clippy cargo build --locked --target "$WIN" -p qoltanba-osstore -p qoltanba --all-targets \
+    --features qoltanba/unattended
+  ls -l "$T/$WIN/debug/qoltanba.exe" "$T/$WIN/debug/examples/pfx_import.exe"
   # The desktop app's Windows build is the MSI's release build (scripts/package.sh msi).
 }
 

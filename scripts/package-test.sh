@@ -9,6 +9,7 @@
 # Usage: scripts/package-test.sh [deb|msi|all]   (as root, or with sudo for the deb part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 VERSION="${VERSION:-$(cargo metadata --no-deps --format-version 1 \
   | sed -n 's/.*"name":"qoltanba","version":"\([^"]*\)".*/\1/p')}"
 DEB="dist/qoltanba_${VERSION}_amd64.deb"
@@ -25,7 +26,9 @@ size_check() { # file limit-MiB
   [ "$bytes" -le $(($2 * 1048576)) ] || fail "$1 is larger than $2 MiB"
 }
 # A test key file and its CA (the NCA layout, password Qwerty12).
-cargo run -q --release -p qoltanba-testkit --bin mkpki -- "$work/pki" >/dev/null
+# (mkpki from the host build that the tests use: fresh when scripts/test.sh runs this)
+host_build
+"$T/debug/mkpki" "$work/pki" >/dev/null
 KEY=$(ls "$work"/pki/individual/RSA256_*.p12)
 
 deb_test() {

@@ -7,23 +7,23 @@
 # Needs what scripts/setup.sh installs (dpkg-dev, wixl, mingw, the Windows target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 VERSION="${VERSION:-$(cargo metadata --no-deps --format-version 1 \
   | sed -n 's/.*"name":"qoltanba","version":"\([^"]*\)".*/\1/p')}"
 [ -n "$VERSION" ] || { echo "package: no version" >&2; exit 1; }
-WIN=x86_64-pc-windows-gnu
 mkdir -p dist
 
 deb() {
   echo "== deb $VERSION"
   cargo build --release --locked -q -p qoltanba -p qoltanba-desktop
-  local stage=target/package/deb root
+  local stage="$T/package/deb" root
   root="$stage/root"
   rm -rf "$stage"
   mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/applications" \
     "$root/etc/xdg/autostart" "$root/etc/qoltanba" "$root/usr/share/doc/qoltanba" \
     "$root/usr/share/man/man1"
   for b in qoltanba qoltanba-desktop; do
-    install -m 0755 "target/release/$b" "$root/usr/bin/$b"
+    install -m 0755 "$T/release/$b" "$root/usr/bin/$b"
     strip --strip-unneeded -R .comment "$root/usr/bin/$b"
     gzip -9n <"installer/linux/$b.1" >"$root/usr/share/man/man1/$b.1.gz"
     chmod 0644 "$root/usr/share/man/man1/$b.1.gz"
@@ -64,13 +64,13 @@ deb() {
 msi() {
   echo "== msi $VERSION"
   cargo build --release --locked -q --target "$WIN" -p qoltanba -p qoltanba-desktop
-  local stage=target/package/msi
+  local stage="$T/package/msi"
   rm -rf "$stage"
   mkdir -p "$stage"
   for b in qoltanba qoltanba-desktop; do
-    x86_64-w64-mingw32-strip -o "$stage/$b.exe" "target/$WIN/release/$b.exe"
+    x86_64-w64-mingw32-strip -o "$stage/$b.exe" "$T/$WIN/release/$b.exe"
   done
-  cp "target/$WIN/release/WebView2Loader.dll" icons/icon.ico "$stage/"
+  cp "$T/$WIN/release/WebView2Loader.dll" icons/icon.ico "$stage/"
   sed 's/$/\r/' installer/policy.toml >"$stage/policy.toml"
   sed 's/$/\r/' installer/README.txt >"$stage/README.txt"
   wixl -a x64 -D Version="$VERSION" -D SourceDir="$stage" \

@@ -4,11 +4,12 @@
 # prompting on this terminal; with arguments, the `qoltanba` command line with those arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 ./scripts/setup.sh >/dev/null
 if [ $# -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
   cargo build --release --locked -q -p qoltanba-desktop
-  exec ./target/release/qoltanba-desktop
+  exec "$T"/release/qoltanba-desktop
 fi
 cargo build --release --locked -q -p qoltanba
 if [ $# -eq 0 ]; then set -- serve; fi
-exec ./target/release/qoltanba "$@"
+exec "$T"/release/qoltanba "$@"

@@ -34,20 +34,19 @@ APT_PACKAGES=(
   curl           # the installed servers' /status in the package tests
   libengine-gost-openssl   # bench/gost.sh: OpenSSL's gost engine, the GOST reference
 )
-command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
-CARGO_DENY_VERSION=0.20.2   # the real ncalayer-js-client runs in Node
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)   # the real ncalayer-js-client runs in Node
+CARGO_DENY_VERSION=0.20.2
 
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# Cargo tools the test script runs (from crates.io, pinned): the fuzzer driver, the dependency
+# checker and the WebDriver proxy of the window test. Compiled (about 3.5 minutes on 2 cores)
+# while apt-get downloads and unpacks, when a C compiler is already there to link them.
+# (Each in a temporary target directory of its own, whatever CARGO_TARGET_DIR says.)
+install_cargo_tools() {
+  local install=(env -u CARGO_TARGET_DIR cargo install -q --locked)
+  command -v cargo-fuzz >/dev/null 2>&1 || "${install[@]}" cargo-fuzz --version 0.13.2
+  command -v cargo-deny >/dev/null 2>&1 || "${install[@]}" cargo-deny --version "$CARGO_DENY_VERSION"
+  command -v tauri-driver >/dev/null 2>&1 || "${install[@]}" tauri-driver --version 2.1.0
+}
 
 # The pinned toolchain (rust-toolchain.toml) with rustfmt and clippy.
 if ! command -v cargo >/dev/null 2>&1; then
@@ -62,11 +61,35 @@ for t in x86_64-pc-windows-gnu x86_64-apple-darwin; do
   grep -qx "$t" <<<"$installed_targets" || rustup target add "$t"
 done
 
-# Cargo tools the test script runs (from crates.io, pinned): the fuzzer driver and the
-# dependency checker.
-command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz --version 0.13.2
-command -v cargo-deny >/dev/null 2>&1 || cargo install --locked cargo-deny --version "$CARGO_DENY_VERSION"
-command -v tauri-driver >/dev/null 2>&1 || cargo install --locked tauri-driver --version 2.1.0
+tools_pid=""
+tools_log=$(mktemp)
+trap 'rm -f "$tools_log"' EXIT
+if command -v cc >/dev/null 2>&1; then
+  install_cargo_tools >"$tools_log" 2>&1 &
+  tools_pid=$!
+fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ -n "$tools_pid" ]; then
+  if ! wait "$tools_pid"; then
+    cat "$tools_log" >&2
+    echo "setup: cargo install failed" >&2
+    exit 1
+  fi
+else
+  install_cargo_tools
+fi
 
 # npm packages of the end-to-end tests (pinned by package-lock.json).
 if [ ! -f tests/e2e/js-client/node_modules/ncalayer-js-client/package.json ]; then

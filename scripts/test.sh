@@ -1,35 +1,108 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need, then runs format and lint checks and
-# every test in the workspace. Tests that read ../shared/kz-pki-vectors skip with a message when
-# it is absent.
+# The README's test command (and CI's, through .ci/run):
+#   scripts/test.sh          everything: installs what the tests need, then format, clippy
+#                            (host, Windows, macOS), cargo deny, the Windows build, the packages,
+#                            every test, the release-binary check, the package tests, fuzzing
+#   scripts/test.sh quick    for development: format, host clippy, and the unit and integration
+#                            tests that need no desktop, Windows build, package or fuzzing
+# Each phase's duration is printed at the end (also when a phase fails). Tests that read
+# ../shared/kz-pki-vectors skip with a message when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-echo "== cargo deny (licences, duplicate crates, sources; advisories need the RustSec git database, unreachable here)"
-cargo deny --all-features --locked --exclude qoltanba-desktop check licenses bans sources
-cargo deny --all-features --locked check licenses sources
-# Cross builds: Windows executables for the Wine test (crates/cli/tests/wine.rs), the macOS
-# type check.
-./scripts/cross.sh windows
-./scripts/cross.sh macos
-# The packages (release builds for Linux and Windows): the Wine test runs the Windows desktop
-# exe from them, and scripts/package-test.sh installs them below.
-./scripts/package.sh all
-echo "== cargo test (with the test-only unattended prompter compiled in for the e2e suite)"
-cargo test --workspace --all-features --locked
-echo "== the normal build has no unattended mode"
-cargo build --release --locked -q -p qoltanba
-if ./target/release/qoltanba serve --help | grep -qi unattended \
-   || grep -q "UNATTENDED TEST MODE" ./target/release/qoltanba; then
-  echo "FAIL: the release binary contains the test-only unattended prompter" >&2
-  exit 1
+. scripts/lib.sh
+MODE="${1:-full}"
+case "$MODE" in full | quick) ;; *) echo "usage: $0 [quick]" >&2; exit 2 ;; esac
+
+PHASES=()
+START=$SECONDS
+phase() { # NAME COMMAND…: runs COMMAND, remembers how long it took
+  local name=$1 t0=$SECONDS
+  shift
+  echo "== $name"
+  "$@"
+  PHASES+=("$name|$((SECONDS - t0))")
+}
+report() {
+  local rc=$? row
+  echo
+  echo "== phases ($MODE run, exit $rc)"
+  for row in "${PHASES[@]}"; do
+    printf '  %-44s %4d:%02d\n' "${row%|*}" $((${row#*|} / 60)) $((${row#*|} % 60))
+  done
+  printf '  %-44s %4d:%02d\n' total $(((SECONDS - START) / 60)) $(((SECONDS - START) % 60))
+}
+trap report EXIT
+
+deny() {
+  cargo deny --all-features --locked --exclude qoltanba-desktop check licenses bans sources
+  cargo deny --all-features --locked check licenses sources
+}
+
+# The integration tests that need neither a desktop (Xvfb, WebDriver) nor the Windows build.
+quick_tests() {
+  local targets
+  targets=$(cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+slow = {"window", "launch", "wine"}   # the real window, the app under Xvfb, Wine
+names = {t["name"] for p in json.load(sys.stdin)["packages"] for t in p["targets"]
+         if t["kind"] == ["test"] and t["name"] not in slow}
+print(" ".join("--test " + n for n in sorted(names)))')
+  # shellcheck disable=SC2086 # one word per flag
+  host_test --lib --bins $targets
+  host_test --doc
+}
+
+# The shipped binaries (the deb's release build) have no unattended prompter in them.
+release_check() {
+  local b
+  for b in qoltanba qoltanba-desktop; do
+    if grep -q "UNATTENDED TEST MODE" "$T/release/$b"; then
+      echo "FAIL: the release $b contains the test-only unattended prompter" >&2
+      exit 1
+    fi
+  done
+  if "$T/release/qoltanba" serve --help | grep -qi unattended; then
+    echo "FAIL: the release qoltanba serve offers an unattended mode" >&2
+    exit 1
+  fi
+  echo "release binaries: no unattended prompter (ok)"
+}
+
+# Two commands at once, each with its own log, shown when it ends; fails if either fails.
+both() {
+  local logs pids=() rc=0 i
+  logs=$(mktemp -d)
+  for i in 1 2; do
+    bash -c "${!i}" >"$logs/$i" 2>&1 &
+    pids+=($!)
+  done
+  for i in 1 2; do
+    wait "${pids[$((i - 1))]}" || rc=1
+    cat "$logs/$i"
+  done
+  rm -rf "$logs"
+  return "$rc"
+}
+
+if [ "$MODE" = quick ]; then
+  phase "cargo fmt --check" cargo fmt --all -- --check
+  phase "clippy + build (host, all targets)" host_build
+  phase "cargo test (no desktop, no Windows)" quick_tests
+  exit 0
 fi
-echo "release binary: no unattended prompter (ok)"
-echo "== packages: install, upgrade, remove (scripts/package-test.sh)"
-./scripts/package-test.sh all
-echo "== fuzz targets, ${FUZZ_SECONDS:-20}s each (scripts/fuzz.sh)"
-./scripts/fuzz.sh
+
+phase "setup" ./scripts/setup.sh
+phase "cargo fmt --check" cargo fmt --all -- --check
+phase "clippy + build (host, all targets)" host_build
+# Licences, duplicate crates, sources (advisories need the RustSec git database, unreachable here).
+phase "cargo deny" deny
+phase "Windows: clippy + build for Wine" ./scripts/cross.sh windows
+phase "macOS: clippy (type check)" ./scripts/cross.sh macos
+# The packages (release builds for Linux and Windows): the Wine test runs the Windows desktop
+# exe from the MSI's build, and the package tests install them below.
+phase "deb (release build)" ./scripts/package.sh deb
+phase "MSI (Windows release build)" ./scripts/package.sh msi
+phase "cargo test" host_test
+phase "release binaries: no unattended mode" release_check
+phase "package tests (deb and MSI at once)" both "./scripts/package-test.sh deb" "./scripts/package-test.sh msi"
+phase "fuzz (${FUZZ_SECONDS:-20}s a target)" ./scripts/fuzz.sh

@@ -36,6 +36,14 @@ impl Drop for Guard {
     }
 }
 
+/// `target/screenshots` (of the target directory in use: `CARGO_TARGET_TMPDIR` is its `tmp`).
+fn screenshots() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("screenshots")
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -424,7 +432,7 @@ impl Driver {
             b64.as_str().unwrap_or_default(),
         )
         .unwrap_or_default();
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        let dir = screenshots();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
@@ -599,8 +607,7 @@ fn a_person_signs_in_the_window() {
             std::thread::sleep(Duration::from_millis(200));
         }
         if start.elapsed() > Duration::from_secs(40) {
-            let shot = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/screenshots/chooser-failure.png");
+            let shot = screenshots().join("chooser-failure.png");
             let _ = Command::new("import")
                 .args(["-window", "root"])
                 .arg(&shot)

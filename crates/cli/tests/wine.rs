@@ -25,7 +25,11 @@ fn workspace() -> PathBuf {
 
 /// The Windows executables, when built.
 fn windows_build() -> Option<PathBuf> {
-    let dir = workspace().join("target/x86_64-pc-windows-gnu");
+    // The target directory in use (`CARGO_TARGET_TMPDIR` is its `tmp`).
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("x86_64-pc-windows-gnu");
     let built = [
         "debug/qoltanba.exe",
         "debug/examples/pfx_import.exe",
