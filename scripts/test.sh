@@ -15,15 +15,20 @@ case "$MODE" in full | quick) ;; *) echo "usage: $0 [quick]" >&2; exit 2 ;; esac
 
 PHASES=()
 START=$SECONDS
+CURRENT=""
 phase() { # NAME COMMAND…: runs COMMAND, remembers how long it took
   local name=$1 t0=$SECONDS
   shift
   echo "== $name"
+  CURRENT="$name|$t0"
   "$@"
+  CURRENT=""
   PHASES+=("$name|$((SECONDS - t0))")
 }
 report() {
   local rc=$? row
+  # The phase that failed, with the time it ran.
+  [ -n "$CURRENT" ] && PHASES+=("${CURRENT%|*} (FAILED)|$((SECONDS - ${CURRENT#*|}))")
   echo
   echo "== phases ($MODE run, exit $rc)"
   for row in "${PHASES[@]}"; do

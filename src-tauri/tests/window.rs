@@ -37,7 +37,7 @@ impl Drop for Guard {
 }
 
 /// `target/screenshots` (of the target directory in use: `CARGO_TARGET_TMPDIR` is its `tmp`).
-fn screenshots() -> std::path::PathBuf {
+fn screenshots() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("the target directory")
