@@ -73,7 +73,8 @@ msi() {
   cp "$T/$WIN/release/WebView2Loader.dll" icons/icon.ico "$stage/"
   sed 's/$/\r/' installer/policy.toml >"$stage/policy.toml"
   sed 's/$/\r/' installer/README.txt >"$stage/README.txt"
-  wixl -a x64 -D Version="$VERSION" -D SourceDir="$stage" \
+  # wixl takes the source folder only as a relative path.
+  wixl -a x64 -D Version="$VERSION" -D SourceDir="$(realpath --relative-to=. "$stage")" \
     -o "dist/qoltanba-${VERSION}-x64.msi" installer/msi/qoltanba.wxs
   ls -l "dist/qoltanba-${VERSION}-x64.msi"
 }
