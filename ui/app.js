@@ -1,9 +1,9 @@
 // The prompt window. Everything the page sent (origin, document previews, names) is put in as
-// text (textContent), never as HTML. Strings come from i18n/{kk,ru,en}.json.
+// text (textContent), never as HTML. Strings come from i18n/{kk,ru,en}.json through
+// common.js ($, t, text, loadStrings).
 "use strict";
 
 const tauri = window.__TAURI__;
-let strings = {};
 let view = null;
 let rendered = false;
 // While an answer is with the engine: the refusal count it was sent under (null: not busy).
@@ -16,28 +16,6 @@ let busy = null;
 let shownRefusals = 0;
 // The key the person picked themselves (a radio's value), if any.
 let chosen = null;
-
-const $ = (id) => document.getElementById(id);
-const t = (key, vars) => {
-  let s = strings[key] ?? key;
-  for (const [k, v] of Object.entries(vars ?? {})) s = s.replace(`{${k}}`, String(v));
-  return s;
-};
-
-async function loadStrings(locale) {
-  const lang = ["kk", "ru", "en"].includes(locale) ? locale : "kk";
-  document.documentElement.lang = lang;
-  const r = await fetch(`i18n/${lang}.json`);
-  strings = await r.json();
-  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
-}
-
-function text(tag, content, cls) {
-  const el = document.createElement(tag);
-  el.textContent = content;
-  if (cls) el.className = cls;
-  return el;
-}
 
 function answer(a) {
   return tauri.core.invoke("call_answer", { answer: a });

@@ -1,41 +1,16 @@
 // The main window: status and recent activity, site permissions, history, settings, about.
-// Everything shown (site names, certificate names) is put in as text, never as HTML.
+// Everything shown (site names, certificate names) is put in as text, never as HTML;
+// $, t, text and loadStrings come from common.js.
 "use strict";
 const tauri = window.__TAURI__;
 const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
-let strings = {};
-let locale = null;
 const TABS = ["status", "sites", "history", "settings", "about"];
-const $ = (id) => document.getElementById(id);
-const t = (k, vars) => {
-  let s = strings[k] ?? k;
-  for (const [n, v] of Object.entries(vars ?? {})) s = s.replace(`{${n}}`, String(v));
-  return s;
-};
-function text(tag, content, cls) {
-  const el = document.createElement(tag);
-  el.textContent = content;
-  if (cls) el.className = cls;
-  return el;
-}
 function button(label, onClick, name) {
   const b = text("button", label, "small secondary");
   b.type = "button";
   if (name) b.setAttribute("aria-label", name);
   b.addEventListener("click", onClick);
   return b;
-}
-
-async function loadStrings(lang) {
-  if (lang === locale) return;
-  const want = ["kk", "ru", "en"].includes(lang) ? lang : "kk";
-  locale = want;
-  document.documentElement.lang = want;
-  const loaded = await (await fetch(`i18n/${want}.json`)).json();
-  // A later switch (the person chose again) wins over a slower earlier fetch.
-  if (locale !== want) return;
-  strings = loaded;
-  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
 }
 
 // Local time, in the interface's language.

@@ -98,9 +98,9 @@ fn tray_menu(app: &AppHandle, panels: &Panels) -> tauri::Result<Menu<tauri::Wry>
     let st = panels.status();
     let tr = Tray::for_locale(&st.locale);
     let state = match (&st.listening, &st.error) {
-        (Some(url), _) => format!("{} {url}", tr.listening),
-        (None, Some(e)) => format!("{} {e}", tr.error),
-        (None, None) => tr.starting.to_owned(),
+        (Some(url), _) => format!("{} {url}", tr.t("tray.listening")),
+        (None, Some(e)) => format!("{} {e}", tr.t("tray.error")),
+        (None, None) => tr.t("tray.starting"),
     };
     let state = MenuItem::with_id(app, "state", state, false, None::<&str>)?;
     let mut items: Vec<Box<dyn tauri::menu::IsMenuItem<tauri::Wry>>> = vec![Box::new(state)];
@@ -109,7 +109,7 @@ fn tray_menu(app: &AppHandle, panels: &Panels) -> tauri::Result<Menu<tauri::Wry>
         items.push(Box::new(MenuItem::with_id(
             app,
             "none",
-            tr.no_activity,
+            tr.t("tray.no_activity"),
             false,
             None::<&str>,
         )?));
@@ -132,10 +132,10 @@ fn tray_menu(app: &AppHandle, panels: &Panels) -> tauri::Result<Menu<tauri::Wry>
     }
     items.push(Box::new(PredefinedMenuItem::separator(app)?));
     for (id, text) in [
-        ("status", tr.open),
-        ("sites", tr.sites),
-        ("history", tr.history),
-        ("settings", tr.settings),
+        ("status", tr.t("tray.open")),
+        ("sites", tr.t("tray.sites")),
+        ("history", tr.t("tray.history")),
+        ("settings", tr.t("tray.settings")),
     ] {
         items.push(Box::new(MenuItem::with_id(
             app,
@@ -149,7 +149,7 @@ fn tray_menu(app: &AppHandle, panels: &Panels) -> tauri::Result<Menu<tauri::Wry>
     items.push(Box::new(MenuItem::with_id(
         app,
         "quit",
-        tr.quit,
+        tr.t("tray.quit"),
         true,
         None::<&str>,
     )?));
@@ -158,57 +158,28 @@ fn tray_menu(app: &AppHandle, panels: &Panels) -> tauri::Result<Menu<tauri::Wry>
     Menu::with_items(app, &refs)
 }
 
-/// The tray's words (the menu is native, outside the webview's translation files; these
-/// mirror `ui/i18n`).
-struct Tray {
-    listening: &'static str,
-    error: &'static str,
-    starting: &'static str,
-    no_activity: &'static str,
-    open: &'static str,
-    sites: &'static str,
-    history: &'static str,
-    settings: &'static str,
-    quit: &'static str,
-}
+/// The tray's words. The menu is native, outside the webview, so the shell reads the same
+/// translation files as the windows (`ui/i18n`, compiled in; the `tray.*` keys).
+struct Tray(serde_json::Map<String, serde_json::Value>);
 
 impl Tray {
     fn for_locale(locale: &str) -> Self {
-        match locale {
-            "ru" => Self {
-                listening: "Работает:",
-                error: "Не работает:",
-                starting: "Запуск…",
-                no_activity: "Подписей пока не было",
-                open: "Открыть Qoltanba",
-                sites: "Сайты…",
-                history: "История…",
-                settings: "Настройки…",
-                quit: "Выйти из Qoltanba",
-            },
-            "en" => Self {
-                listening: "Running:",
-                error: "Not running:",
-                starting: "Starting…",
-                no_activity: "No signatures yet",
-                open: "Open Qoltanba",
-                sites: "Sites…",
-                history: "History…",
-                settings: "Settings…",
-                quit: "Quit Qoltanba",
-            },
-            _ => Self {
-                listening: "Жұмыс істеп тұр:",
-                error: "Жұмыс істемейді:",
-                starting: "Іске қосылуда…",
-                no_activity: "Әзірге қолтаңба болған жоқ",
-                open: "Qoltanba ашу",
-                sites: "Сайттар…",
-                history: "Тарих…",
-                settings: "Баптаулар…",
-                quit: "Qoltanba-дан шығу",
-            },
-        }
+        let file = match locale {
+            "ru" => include_str!("../../ui/i18n/ru.json"),
+            "en" => include_str!("../../ui/i18n/en.json"),
+            _ => include_str!("../../ui/i18n/kk.json"),
+        };
+        // The files are checked by the i18n test; a broken one shows the keys.
+        Self(serde_json::from_str(file).unwrap_or_default())
+    }
+
+    /// The word for `key` (the key itself when it is missing).
+    fn t(&self, key: &str) -> String {
+        self.0
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or(key)
+            .to_owned()
     }
 }
 
@@ -269,7 +240,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     // One app per data directory: a second launch shows the first one's window.
-    let data_dir = match qoltanba_server::engine::data_dir(args.data_dir.as_deref()) {
+    let data_dir = match qoltanba_local::paths::data_dir(args.data_dir.as_deref()) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("qoltanba-desktop: {e}");

@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use qoltanba_server::engine::{Engine, SettingsFile};
-use qoltanba_server::history::{Entry, History};
-use qoltanba_server::origins::FileOriginStore;
+use qoltanba_local::history::{Entry, History};
+use qoltanba_local::origins::FileOriginStore;
+use qoltanba_local::paths::DEFAULT_POLICY;
+use qoltanba_local::settings::SettingsFile;
+use qoltanba_server::engine::Engine;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_autostart::ManagerExt as _;
@@ -59,7 +61,8 @@ impl Panels {
     pub(crate) fn of(engine: &Engine) -> Self {
         let locale = engine
             .settings
-            .get("language")
+            .load()
+            .language
             .filter(|l| LANGUAGES.contains(&l.as_str()))
             .unwrap_or_else(|| "kk".to_owned());
         Self {
@@ -111,7 +114,7 @@ impl Panels {
 
     /// The default certificate (a candidate id), if the person chose one.
     pub(crate) fn default_key(&self) -> Option<String> {
-        self.settings.get("default_key")
+        self.settings.load().default_key
     }
 }
 
@@ -145,14 +148,13 @@ pub(crate) struct SettingsView {
 type Panel<'a> = tauri::State<'a, Arc<Panels>>;
 
 fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .map(PathBuf::from)
+    qoltanba_local::paths::home().ok()
 }
 
 fn user_modules(settings: &SettingsFile) -> Vec<(String, PathBuf)> {
     settings
-        .tokens()
+        .load()
+        .tokens
         .into_iter()
         .map(|m| (m.storage, m.module))
         .collect()
@@ -227,7 +229,7 @@ pub(crate) fn settings(app: AppHandle, panels: Panel<'_>) -> SettingsView {
         })
         .collect();
     let trust = match (panels.tls, home()) {
-        (true, Some(h)) => qoltanba_server::trust::status(&h)
+        (true, Some(h)) => qoltanba_local::trust::status(&h)
             .into_iter()
             .map(|(db, ok)| (db.display().to_string(), ok))
             .collect(),
@@ -239,9 +241,9 @@ pub(crate) fn settings(app: AppHandle, panels: Panel<'_>) -> SettingsView {
         data_dir: panels.data_dir.display().to_string(),
         config_dir: panels.config_dir.display().to_string(),
         settings_file: panels.settings.path().display().to_string(),
-        policy_file: std::path::Path::new(qoltanba_server::engine::DEFAULT_POLICY)
+        policy_file: std::path::Path::new(DEFAULT_POLICY)
             .is_file()
-            .then(|| qoltanba_server::engine::DEFAULT_POLICY.to_owned()),
+            .then(|| DEFAULT_POLICY.to_owned()),
         modules,
         user_modules: user
             .iter()
@@ -251,7 +253,7 @@ pub(crate) fn settings(app: AppHandle, panels: Panel<'_>) -> SettingsView {
         tls: panels.tls,
         default_key: panels
             .default_key()
-            .map(|id| panels.settings.get("default_key_label").unwrap_or(id)),
+            .map(|id| panels.settings.load().default_key_label.unwrap_or(id)),
         version: env!("CARGO_PKG_VERSION"),
     }
 }
@@ -269,7 +271,7 @@ pub(crate) fn set_language(
     }
     panels
         .settings
-        .set("language", Some(toml::Value::String(language.clone())))
+        .update(|s| s.language = Some(language.clone()))
         .map_err(|e| e.to_string())?;
     if let Ok(mut s) = panels.status.lock() {
         s.locale = language;
@@ -341,7 +343,7 @@ pub(crate) fn set_autostart(app: AppHandle, enabled: bool) -> Result<bool, Strin
 pub(crate) fn trust_install(panels: Panel<'_>) -> Result<Vec<String>, String> {
     let home = home().ok_or("HOME is not set")?;
     let ca = qoltanba_server::tls::TlsPaths::in_dir(&panels.data_dir).ca;
-    qoltanba_server::trust::install(&ca, &home, false)
+    qoltanba_local::trust::install(&ca, &home, false)
 }
 
 /// Adds a PKCS#11 library for a storage (used from the next start).
@@ -372,21 +374,16 @@ pub(crate) fn module_remove(panels: Panel<'_>, module: String) -> Result<(), Str
 }
 
 fn save_modules(settings: &SettingsFile, list: &[(String, PathBuf)]) -> Result<(), String> {
-    let value = toml::Value::Array(
-        list.iter()
-            .map(|(s, m)| {
-                let mut t = toml::Table::new();
-                t.insert("storage".into(), toml::Value::String(s.clone()));
-                t.insert(
-                    "module".into(),
-                    toml::Value::String(m.display().to_string()),
-                );
-                toml::Value::Table(t)
-            })
-            .collect(),
-    );
     settings
-        .set("tokens", (!list.is_empty()).then_some(value))
+        .update(|s| {
+            s.tokens = list
+                .iter()
+                .map(|(storage, module)| qoltanba_local::settings::ModuleConfig {
+                    storage: storage.clone(),
+                    module: module.clone(),
+                })
+                .collect();
+        })
         .map_err(|e| e.to_string())
 }
 
@@ -436,11 +433,9 @@ pub(crate) fn set_default_key(
         .map(|l| l.chars().take(200).collect::<String>());
     panels
         .settings
-        .set("default_key_label", label.map(toml::Value::String))
-        .and_then(|()| {
-            panels
-                .settings
-                .set("default_key", id.map(toml::Value::String))
+        .update(|s| {
+            s.default_key_label = label;
+            s.default_key = id;
         })
         .map_err(|e| e.to_string())
 }
@@ -458,8 +453,8 @@ pub(crate) async fn pick_key_file(
     let title: String = title.chars().take(80).collect();
     let start = panels
         .settings
-        .get("last_folder")
-        .map(PathBuf::from)
+        .load()
+        .last_folder
         .filter(|d| d.is_dir())
         .or_else(home);
     let mut dialog = window
@@ -480,10 +475,9 @@ pub(crate) async fn pick_key_file(
     };
     let path = picked.into_path().map_err(|e| e.to_string())?;
     if let Some(dir) = path.parent() {
-        let _ = panels.settings.set(
-            "last_folder",
-            Some(toml::Value::String(dir.display().to_string())),
-        );
+        let _ = panels
+            .settings
+            .update(|s| s.last_folder = Some(dir.to_owned()));
     }
     Ok(Some(path.display().to_string()))
 }

@@ -50,7 +50,13 @@ fn every_language_has_every_key() {
     assert_eq!(kk, keys("ru"), "kk and ru differ");
     assert_eq!(kk, keys("en"), "kk and en differ");
     let mut used = Vec::new();
-    for f in ["ui/app.js", "ui/home.js"] {
+    // The windows' scripts, and the shell's tray menu (`tr.t("tray.…")`).
+    for f in [
+        "ui/app.js",
+        "ui/home.js",
+        "ui/common.js",
+        "src-tauri/src/main.rs",
+    ] {
         let text = std::fs::read_to_string(root().join(f)).unwrap();
         used.extend(quoted_after(&text, "t(\"", '"'));
     }

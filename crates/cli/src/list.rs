@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use qoltanba_keys::{Candidate, KeyProvider, Location, SecretKind};
+use qoltanba_local::policy::load_policy;
 use qoltanba_osstore::{OsStore, STORAGE_OS, thumbprint};
 use qoltanba_pki::KeyKind;
 use qoltanba_server::engine::{self, EngineConfig, KeySources};
@@ -23,7 +24,7 @@ pub(crate) struct Sources {
 
 /// The OS store as the admin policy (and `--nss-db`) say.
 pub(crate) fn os_store(nss_db: Option<&Path>) -> Result<OsStore> {
-    let policy = engine::load_policy(None)?;
+    let policy = load_policy(None)?;
     let config = EngineConfig {
         nss_db: nss_db.map(Path::to_path_buf),
         ..EngineConfig::default()
@@ -79,7 +80,7 @@ fn entry(c: &Candidate) -> Value {
 
 /// `qoltanba keys list`.
 pub(crate) fn keys_list(s: &Sources, json_out: bool) -> Result<ExitCode> {
-    let mut policy = engine::load_policy(s.policy.as_deref())?;
+    let mut policy = load_policy(s.policy.as_deref())?;
     policy
         .tokens
         .extend(s.modules.iter().map(|m| qoltanba_pkcs11::ModuleConfig {
@@ -156,7 +157,7 @@ pub(crate) fn browser_policy(
     root: Option<&Path>,
     json_out: bool,
 ) -> Result<ExitCode> {
-    use qoltanba_server::browser_policy::{POLICY, PolicyStore};
+    use qoltanba_local::browser_policy::{POLICY, PolicyStore};
     let store = root.map_or_else(PolicyStore::default, PolicyStore::new);
     if matches!(action, "allow" | "remove") && sites.is_empty() {
         anyhow::bail!(

@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
+use qoltanba_local::origins::FileOriginStore;
+use qoltanba_local::policy::load_policy;
+use qoltanba_local::{paths, trust};
 use qoltanba_protocol::Prompter;
-use qoltanba_server::engine::{self, Engine, EngineConfig, PromptLimits};
-use qoltanba_server::origins::FileOriginStore;
-use qoltanba_server::{tls, trust};
+use qoltanba_server::engine::{Engine, EngineConfig, PromptLimits};
+use qoltanba_server::tls;
 
 /// Arguments of `serve`.
 pub(crate) struct Serve {
@@ -31,7 +33,7 @@ pub(crate) struct Serve {
 /// The data directory: `--data-dir`, else `$XDG_DATA_HOME/qoltanba`, else
 /// `~/.local/share/qoltanba`.
 pub(crate) fn data_dir(given: Option<&Path>) -> Result<PathBuf> {
-    Ok(engine::data_dir(given)?)
+    Ok(paths::data_dir(given)?)
 }
 
 /// The prompter: the terminal one, or in test builds the unattended one when `--unattended`
@@ -95,9 +97,7 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
 }
 
 fn home() -> Result<PathBuf> {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .ok_or_else(|| anyhow!("HOME is not set"))
+    Ok(paths::home()?)
 }
 
 /// `qoltanba trust install|remove|status|update`.
@@ -261,7 +261,7 @@ pub(crate) fn tokens_list(
 
 /// `[[tokens]]` of the policy file.
 pub(crate) fn policy_tokens(path: Option<&Path>) -> Result<Vec<qoltanba_pkcs11::ModuleConfig>> {
-    Ok(engine::load_policy(path)?.tokens)
+    Ok(load_policy(path)?.tokens)
 }
 
 /// Every certificate in the files of `dir`, with the file it came from.

@@ -42,7 +42,7 @@ pub const KNOWN_MODULES: &[KnownModule] = &[
 ];
 
 /// A module to use and the storage name it answers to.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleConfig {
     /// NCALayer storage name (`AKKaztokenStore`…); any name for modules found otherwise.
     pub storage: String,

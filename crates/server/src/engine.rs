@@ -2,43 +2,39 @@
 //! serve` and the desktop app start the same thing with one call each — data and config
 //! directories, NCA trust anchors, the admin policy (parsed once), key files remembered in the
 //! settings file, the token directory, the origin store, the prompt limits around the
-//! prompter, TLS, and the listener.
+//! prompter, TLS, and the listener. What these are kept in is `qoltanba_local`'s.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use qoltanba_keys::{FileMemory, KeyFiles, RememberedFile};
+use qoltanba_keys::KeyFiles;
+use qoltanba_local::history::{History, HistoryJournal};
+use qoltanba_local::origins::FileOriginStore;
+use qoltanba_local::paths::{NoHome, config_dir, data_dir, expand_home};
+use qoltanba_local::policy::{PolicyError, PolicyFile, load_policy};
+use qoltanba_local::settings::{SettingsFile, SettingsFileMemory};
 use qoltanba_osstore::{OsStore, OsStoreConfig};
 use qoltanba_pkcs11::TokenDirectory;
 use qoltanba_protocol::{Dispatcher, Limits, Prompter, RateLimited, Settings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::history::{History, HistoryJournal};
-use crate::origins::{FileOriginStore, PolicyFile};
 use crate::revocation::HttpRevocation;
 use crate::tsa::{HttpTsa, TsaConfig};
 use crate::{DEFAULT_MAX_MESSAGE, DEFAULT_PORT, ServerOptions, tls};
-
-/// Where the admin policy is looked for when none is given.
-#[cfg(windows)]
-pub const DEFAULT_POLICY: &str = r"C:\ProgramData\Qoltanba\policy.toml";
-/// Where the admin policy is looked for when none is given.
-#[cfg(not(windows))]
-pub const DEFAULT_POLICY: &str = "/etc/qoltanba/policy.toml";
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
     /// No home directory to keep data in.
-    #[error("HOME is not set; give a data directory")]
-    NoHome,
+    #[error(transparent)]
+    NoHome(#[from] NoHome),
     /// The admin policy file is unreadable or invalid.
     #[error("policy: {0}")]
-    Policy(String),
+    Policy(#[from] PolicyError),
     /// A trust anchor file is unreadable or holds no certificate.
     #[error("trust anchor {0}: {1}")]
     Anchor(PathBuf, String),
@@ -126,93 +122,6 @@ impl Default for EngineConfig {
     }
 }
 
-fn home() -> Result<PathBuf, EngineError> {
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-        .ok_or(EngineError::NoHome)
-}
-
-/// The per-user directory of one kind: Linux `$XDG_…` or its fallback under the home,
-/// `qoltanba`; Windows `%LOCALAPPDATA%` (data) or `%APPDATA%` (settings), `Qoltanba`; macOS
-/// `~/Library/Application Support/Qoltanba`.
-fn xdg(var: &str, fallback: &str) -> Result<PathBuf, EngineError> {
-    let env = |v: &str| std::env::var_os(v).filter(|x| !x.is_empty());
-    if cfg!(windows) {
-        let v = if var == "XDG_DATA_HOME" {
-            "LOCALAPPDATA"
-        } else {
-            "APPDATA"
-        };
-        return match env(v) {
-            Some(d) => Ok(PathBuf::from(d).join("Qoltanba")),
-            None => Ok(home()?.join("AppData").join("Local").join("Qoltanba")),
-        };
-    }
-    if cfg!(target_os = "macos") {
-        return Ok(home()?.join("Library/Application Support/Qoltanba"));
-    }
-    if let Some(x) = env(var) {
-        return Ok(PathBuf::from(x).join("qoltanba"));
-    }
-    Ok(home()?.join(fallback).join("qoltanba"))
-}
-
-/// The data directory: `given`, else `$XDG_DATA_HOME/qoltanba`, else
-/// `~/.local/share/qoltanba`.
-pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, EngineError> {
-    match given {
-        Some(d) => Ok(d.to_owned()),
-        None => xdg("XDG_DATA_HOME", ".local/share"),
-    }
-}
-
-/// The settings directory: `given`, else the data dir when one was given (one self-contained
-/// directory), else `$XDG_CONFIG_HOME/qoltanba`, else `~/.config/qoltanba`.
-pub fn config_dir(given: Option<&Path>, data_given: Option<&Path>) -> Result<PathBuf, EngineError> {
-    match (given, data_given) {
-        (Some(c), _) | (None, Some(c)) => Ok(c.to_owned()),
-        (None, None) => xdg("XDG_CONFIG_HOME", ".config"),
-    }
-}
-
-/// Reads the admin policy (`path`, else [`DEFAULT_POLICY`] when present, else none).
-pub fn load_policy(path: Option<&Path>) -> Result<PolicyFile, EngineError> {
-    let default = Path::new(DEFAULT_POLICY);
-    #[allow(unused_mut)] // mutated on Windows only
-    let mut policy = match path {
-        Some(p) => PolicyFile::load(p).map_err(EngineError::Policy)?,
-        None if default.is_file() => PolicyFile::load(default).map_err(EngineError::Policy)?,
-        None => PolicyFile::default(),
-    };
-    #[cfg(windows)]
-    registry_policy(&mut policy);
-    Ok(policy)
-}
-
-/// Windows: sites an admin set in the registry (`HKLM\SOFTWARE\Policies\Qoltanba`, values
-/// `AllowedOrigins` / `DeniedOrigins`, patterns separated by spaces, commas or semicolons; the
-/// MSI's `ALLOWEDSITES` property and Group Policy write them), added to the policy file's.
-#[cfg(windows)]
-fn registry_policy(policy: &mut PolicyFile) {
-    let Ok(key) = windows_registry::LOCAL_MACHINE.open(r"SOFTWARE\Policies\Qoltanba") else {
-        return;
-    };
-    let split = |name: &str| -> Vec<String> {
-        key.get_string(name)
-            .map(|v| {
-                v.split([' ', ',', ';'])
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    policy.origins.allow.extend(split("AllowedOrigins"));
-    policy.origins.deny.extend(split("DeniedOrigins"));
-}
-
 /// Trust anchors: NCA's pinned CAs kept in `<data_dir>/anchors` (anything else there is
 /// ignored), plus the given files (all their certificates).
 pub fn trust_anchors(data: &Path, extra: &[PathBuf]) -> Result<Vec<Vec<u8>>, EngineError> {
@@ -236,162 +145,6 @@ pub fn trust_anchors(data: &Path, extra: &[PathBuf]) -> Result<Vec<Vec<u8>>, Eng
         );
     }
     Ok(out)
-}
-
-/// `settings.toml`: what the person chose (`key_files`, `language`, `default_key`,
-/// `last_folder`…), read and written as a TOML table so that keys this version does not know
-/// are kept. Never a password.
-#[derive(Debug, Clone)]
-pub struct SettingsFile {
-    path: PathBuf,
-}
-
-impl SettingsFile {
-    /// `<config_dir>/settings.toml`.
-    pub fn new(config_dir: &Path) -> Self {
-        Self {
-            path: config_dir.join("settings.toml"),
-        }
-    }
-
-    /// Where it is.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The whole table (missing or invalid: empty).
-    pub fn table(&self) -> toml::Table {
-        std::fs::read_to_string(&self.path)
-            .ok()
-            .and_then(|t| t.parse::<toml::Table>().ok())
-            .unwrap_or_default()
-    }
-
-    /// A string setting.
-    pub fn get(&self, key: &str) -> Option<String> {
-        self.table()
-            .get(key)
-            .and_then(toml::Value::as_str)
-            .map(str::to_owned)
-    }
-
-    /// PKCS#11 libraries the person added (`[[tokens]] storage = "…" module = "…"`), used
-    /// besides the admin's and the ones found in known places.
-    pub fn tokens(&self) -> Vec<qoltanba_pkcs11::ModuleConfig> {
-        self.table()
-            .get("tokens")
-            .cloned()
-            .and_then(|v| v.try_into().ok())
-            .unwrap_or_default()
-    }
-
-    /// Sets (`Some`) or removes (`None`) one setting, keeping the others.
-    pub fn set(&self, key: &str, value: Option<toml::Value>) -> std::io::Result<()> {
-        let mut table = self.table();
-        match value {
-            Some(v) => {
-                table.insert(key.to_owned(), v);
-            }
-            None => {
-                table.remove(key);
-            }
-        }
-        write_atomically(
-            &self.path,
-            toml::to_string(&table).unwrap_or_default().as_bytes(),
-        )
-    }
-}
-
-/// Remembered key files: their paths in `settings.toml` (`key_files`, the list a person can
-/// read and edit), their public certificates in `<data_dir>/key-files.json` (a cache, so that
-/// names can be shown before a password is typed). Never a password.
-#[derive(Debug)]
-pub struct SettingsFileMemory {
-    settings: SettingsFile,
-    cache: PathBuf,
-}
-
-impl SettingsFileMemory {
-    /// Over `<config_dir>/settings.toml` and `<data_dir>/key-files.json`.
-    pub fn new(config_dir: &Path, data_dir: &Path) -> Self {
-        Self {
-            settings: SettingsFile::new(config_dir),
-            cache: data_dir.join("key-files.json"),
-        }
-    }
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedCert {
-    path: PathBuf,
-    /// DER, hex.
-    certificate: String,
-}
-
-impl FileMemory for SettingsFileMemory {
-    fn load(&self) -> Vec<RememberedFile> {
-        let cache: Vec<CachedCert> = std::fs::read(&self.cache)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        let paths = self
-            .settings
-            .table()
-            .get("key_files")
-            .and_then(toml::Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(toml::Value::as_str)
-                    .map(PathBuf::from)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        paths
-            .into_iter()
-            .map(|path| {
-                let certificate = cache
-                    .iter()
-                    .find(|c| c.path == path)
-                    .and_then(|c| hex::decode(&c.certificate).ok());
-                RememberedFile { path, certificate }
-            })
-            .collect()
-    }
-
-    fn save(&self, files: &[RememberedFile]) {
-        let list = toml::Value::Array(
-            files
-                .iter()
-                .map(|f| toml::Value::String(f.path.display().to_string()))
-                .collect(),
-        );
-        let cache: Vec<CachedCert> = files
-            .iter()
-            .filter_map(|f| {
-                f.certificate.as_ref().map(|c| CachedCert {
-                    path: f.path.clone(),
-                    certificate: hex::encode(c),
-                })
-            })
-            .collect();
-        // Best effort: a list that cannot be saved is only forgotten at exit.
-        let _ = self.settings.set("key_files", Some(list));
-        let _ = write_atomically(
-            &self.cache,
-            &serde_json::to_vec_pretty(&cache).unwrap_or_default(),
-        );
-    }
-}
-
-/// Writes through a temporary file in the same directory, then renames it over `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// The token directory as the protocol's `getActiveTokens` port.
@@ -422,7 +175,7 @@ impl KeySources {
         let conf = config_dir(config.config_dir.as_deref(), config.data_dir.as_deref())?;
         let settings = SettingsFile::new(&conf);
         let mut modules = policy.tokens.clone();
-        modules.extend(settings.tokens());
+        modules.extend(settings.load().tokens);
         let tokens = Arc::new(TokenDirectory::new(qoltanba_pkcs11::discover(&modules)));
         let key_files = Arc::new(KeyFiles::new(Arc::new(SettingsFileMemory::new(
             &conf, &data,
@@ -449,12 +202,24 @@ pub fn os_store_config(config: &EngineConfig, policy: &PolicyFile) -> OsStoreCon
     c
 }
 
-/// `~/x` as the user's home joined with `x`.
-fn expand_home(p: &Path) -> PathBuf {
-    match (p.strip_prefix("~"), home()) {
-        (Ok(rest), Ok(h)) => h.join(rest),
-        _ => p.to_owned(),
+/// What the person or admin should hear at start: no trust anchors, a settings file that does
+/// not parse (it is left alone).
+fn start_notices(anchors: &[Vec<u8>], settings: &SettingsFile) -> Vec<String> {
+    let mut notices = Vec::new();
+    if anchors.is_empty() {
+        notices.push(
+            "no trust anchors: certificate chains are not checked before signing \
+             (run `qoltanba trust update` or give --trust-anchor)"
+                .to_owned(),
+        );
     }
+    if let Err(e) = settings.read() {
+        notices.push(format!(
+            "{e}: running on the default settings; nothing is written to the file until it is \
+             fixed or moved aside"
+        ));
+    }
+    notices
 }
 
 /// A started engine, ready to bind and serve.
@@ -497,17 +262,10 @@ impl Engine {
         crate::memory::init();
         let data = data_dir(config.data_dir.as_deref())?;
         let conf = config_dir(config.config_dir.as_deref(), config.data_dir.as_deref())?;
-        let mut notices = Vec::new();
         let anchors = trust_anchors(&data, &config.trust_anchors)?;
-        if anchors.is_empty() {
-            notices.push(
-                "no trust anchors: certificate chains are not checked before signing \
-                 (run `qoltanba trust update` or give --trust-anchor)"
-                    .to_owned(),
-            );
-        }
         let policy = load_policy(config.policy.as_deref())?;
         let settings = SettingsFile::new(&conf);
+        let mut notices = start_notices(&anchors, &settings);
         let KeySources {
             key_files,
             tokens,
@@ -551,7 +309,7 @@ impl Engine {
         };
         let dispatcher = match &revocation_check {
             Some(c) => {
-                let when = revocation.when_unchecked().map_err(EngineError::Policy)?;
+                let when = revocation.when_unchecked()?;
                 dispatcher.with_revocation(c.clone(), when)
             }
             None => dispatcher,

@@ -5,21 +5,21 @@
 //! denies before the upgrade, answers a plain `GET` with a small status page, sends the greeting,
 //! echoes heartbeats at once (even while a request waits for a person), handles one request at a
 //! time per connection in order on a blocking thread, and never sends anything unsolicited.
-//! All protocol logic lives in [`qoltanba_protocol::Dispatcher`].
+//! All protocol logic lives in [`qoltanba_protocol::Dispatcher`]; what is kept on the computer
+//! (paths, settings, the admin policy, history, site decisions, trust stores) in
+//! `qoltanba_local`. Besides the socket: the engine builder ([`engine`]) that `qoltanba serve`
+//! and the desktop app start, the local TLS certificate ([`tls`]), and the blocking HTTP
+//! clients of the TSA and the revocation check ([`tsa`], [`revocation`]).
 // Denied, not forbidden: memory.rs calls glibc's malloc_trim, the one exception.
 #![deny(unsafe_code)]
 
-pub mod browser_policy;
 mod conn;
 pub mod engine;
 mod fetch;
-pub mod history;
 mod memory;
-pub mod origins;
 pub mod port;
 pub mod revocation;
 pub mod tls;
-pub mod trust;
 pub mod tsa;
 
 use std::net::SocketAddr;

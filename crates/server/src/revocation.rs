@@ -7,68 +7,17 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+pub use qoltanba_local::policy::RevocationConfig;
 use qoltanba_pki::revocation::{
     Answer, RevocationState, crl_status, crl_urls, ocsp_request, ocsp_status, ocsp_urls,
 };
-use qoltanba_protocol::{RevocationCheck, WhenUnchecked};
+use qoltanba_protocol::RevocationCheck;
 use time::OffsetDateTime;
 
 /// Largest OCSP response or CRL read (NCA's delta CRLs are small, full ones a few MB).
 const MAX_FETCH: u64 = 32 << 20;
 /// How long an answer without nextUpdate is kept.
 const DEFAULT_KEEP: time::Duration = time::Duration::minutes(5);
-
-/// `[revocation]` in the policy file.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevocationConfig {
-    /// Check before signing (default true).
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Ask this OCSP responder instead of the one the certificate names.
-    #[serde(default)]
-    pub ocsp_url: Option<String>,
-    /// `sign` (default) or `refuse` when nothing could be asked or read.
-    #[serde(default = "sign")]
-    pub when_unchecked: String,
-    /// Seconds per fetch.
-    #[serde(default = "ten")]
-    pub timeout_secs: u64,
-}
-
-const fn yes() -> bool {
-    true
-}
-fn sign() -> String {
-    "sign".to_owned()
-}
-const fn ten() -> u64 {
-    10
-}
-
-impl Default for RevocationConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            ocsp_url: None,
-            when_unchecked: sign(),
-            timeout_secs: ten(),
-        }
-    }
-}
-
-impl RevocationConfig {
-    /// The policy for certificates that could not be checked.
-    pub fn when_unchecked(&self) -> Result<WhenUnchecked, String> {
-        match self.when_unchecked.as_str() {
-            "sign" => Ok(WhenUnchecked::Sign),
-            "refuse" => Ok(WhenUnchecked::Refuse),
-            other => Err(format!(
-                "[revocation] when_unchecked = {other:?}: use \"sign\" or \"refuse\""
-            )),
-        }
-    }
-}
 
 /// OCSP and CRLs over HTTP, with a cache.
 pub struct HttpRevocation {

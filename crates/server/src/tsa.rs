@@ -3,57 +3,11 @@
 //! TSA; the admin policy (`[tsa]`) or `--tsa` change them. Every exchange has a time limit and
 //! a size limit on the answer.
 
+pub use qoltanba_local::policy::{NCA_POLICY, NCA_TSA, TsaConfig};
 use qoltanba_protocol::Tsa;
 
-/// NCA's production TSA (KZ-PKI.md §6.1).
-pub const NCA_TSA: &str = "http://tsp.pki.gov.kz:80/";
-/// The policy NCA's production TSA stamps with — RSA signatures (KZ-PKI.md §6.1) and GOST ones
-/// (the production GOST-2004 CAdES-T sample, §8.3).
-pub const NCA_POLICY: &str = "1.2.398.3.3.2.6.2";
 /// Largest answer read (a token with its certificates is a few KiB).
 const MAX_ANSWER: u64 = 1 << 20;
-
-/// `[tsa]` in the policy file, and the engine's TSA settings.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TsaConfig {
-    /// The TSA's URL (`http://…`).
-    #[serde(default = "default_url")]
-    pub url: String,
-    /// The policy asked for with RSA keys (absent: the TSA's default).
-    #[serde(default = "default_rsa_policy")]
-    pub rsa_policy: Option<String>,
-    /// The policy asked for with GOST keys (absent: the TSA's default).
-    #[serde(default = "default_rsa_policy")]
-    pub gost_policy: Option<String>,
-    /// Seconds to wait for the TSA.
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
-}
-
-fn default_url() -> String {
-    NCA_TSA.to_owned()
-}
-
-#[allow(clippy::unnecessary_wraps)] // serde default for an Option field
-fn default_rsa_policy() -> Option<String> {
-    Some(NCA_POLICY.to_owned())
-}
-
-const fn default_timeout() -> u64 {
-    15
-}
-
-impl Default for TsaConfig {
-    fn default() -> Self {
-        Self {
-            url: default_url(),
-            rsa_policy: default_rsa_policy(),
-            gost_policy: default_rsa_policy(),
-            timeout_secs: default_timeout(),
-        }
-    }
-}
 
 /// A TSA reached over HTTP.
 pub struct HttpTsa {

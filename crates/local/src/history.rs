@@ -183,7 +183,7 @@ impl History {
                 text.push_str(&serde_json::to_string(e).unwrap_or_default());
                 text.push('\n');
             }
-            if crate::engine::write_atomically(&self.path, text.as_bytes()).is_ok() {
+            if crate::files::write_atomically(&self.path, text.as_bytes()).is_ok() {
                 *lines = entries.len();
             }
             return;

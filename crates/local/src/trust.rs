@@ -1,7 +1,7 @@
 //! Putting the local CA into the user's trust stores: the NSS databases of Chromium
 //! (`~/.pki/nssdb`) and Firefox profiles, through `certutil` (Debian: `libnss3-tools`), and with
 //! root the system store (`update-ca-certificates`). Nothing but the CA certificate is installed;
-//! its private key no longer exists (see [`crate::tls`]).
+//! its private key no longer exists (see `qoltanba_server::tls`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

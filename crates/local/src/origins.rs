@@ -1,11 +1,11 @@
-//! The person's remembered origin approvals, in `<data_dir>/origins.json` (revocable with
-//! `qoltanba origins revoke`), and the admin policy file.
+//! The person's remembered site decisions, in `<data_dir>/origins.json` (revocable with
+//! `qoltanba origins revoke` and the desktop app's Sites).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use qoltanba_protocol::{OriginPolicy, OriginStore};
+use qoltanba_protocol::OriginStore;
 
 /// The person's decisions kept in a JSON file: `{"allowed": [...], "refused": [...]}` (an older
 /// file holding a plain array lists allowed origins).
@@ -75,7 +75,7 @@ impl FileOriginStore {
             .lock()
             .map(|s| serde_json::to_vec_pretty(&*s).unwrap_or_default())
             .unwrap_or_default();
-        crate::engine::write_atomically(&self.path, &bytes)
+        crate::files::write_atomically(&self.path, &bytes)
     }
 
     fn change(&self, f: impl FnOnce(&mut Decisions)) {
@@ -131,81 +131,5 @@ mod tests {
         );
         assert!(again.revoke("https://evil.example").expect("revoke"));
         assert!(!FileOriginStore::open(dir.path()).is_refused("https://evil.example"));
-    }
-}
-
-/// The admin policy file (`/etc/qoltanba/policy.toml` on Linux):
-///
-/// ```toml
-/// [origins]
-/// allow = ["https://*.egov.kz"]
-/// deny  = ["http://*"]
-/// ```
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyFile {
-    /// Origin rules.
-    #[serde(default)]
-    pub origins: OriginRules,
-    /// PKCS#11 modules and the NCALayer storage each serves:
-    /// `[[tokens]] storage = "AKKaztokenStore"  module = "/usr/lib/…so"`.
-    #[serde(default)]
-    pub tokens: Vec<qoltanba_pkcs11::ModuleConfig>,
-    /// The timestamp authority (`[tsa] url = "http://…"  rsa_policy = "…"  gost_policy = "…"
-    /// timeout_secs = 15`); absent: NCA's production TSA.
-    #[serde(default)]
-    pub tsa: Option<crate::tsa::TsaConfig>,
-    /// Revocation before signing (`[revocation] enabled = true  ocsp_url = "…"
-    /// when_unchecked = "sign" | "refuse"  timeout_secs = 10`).
-    #[serde(default)]
-    pub revocation: Option<crate::revocation::RevocationConfig>,
-    /// The OS certificate store (`[os_store] enabled = true  nss_db = "/home/…/.pki/nssdb"`);
-    /// absent: read, from the platform's default place.
-    #[serde(default)]
-    pub os_store: Option<OsStorePolicy>,
-}
-
-/// `[os_store]`.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OsStorePolicy {
-    /// Offer keys from the OS store at all.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Linux: the NSS database to read instead of `$HOME/.pki/nssdb` (for example a Firefox
-    /// profile's directory); `~/` is the user's home.
-    #[serde(default)]
-    pub nss_db: Option<PathBuf>,
-}
-
-const fn yes() -> bool {
-    true
-}
-
-/// `[origins]`.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OriginRules {
-    /// Allowed without asking.
-    #[serde(default)]
-    pub allow: Vec<String>,
-    /// Refused without asking.
-    #[serde(default)]
-    pub deny: Vec<String>,
-}
-
-impl PolicyFile {
-    /// Reads a policy file.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-    }
-
-    /// The origin part as the protocol's policy.
-    pub fn origin_policy(&self) -> OriginPolicy {
-        OriginPolicy {
-            allow: self.origins.allow.clone(),
-            deny: self.origins.deny.clone(),
-        }
     }
 }
