@@ -259,7 +259,8 @@ fn the_windows_cli_under_wine() {
         der.windows(os_leaf.cert_der.len())
             .any(|w| w == os_leaf.cert_der)
     );
-    let unknown = format!("00{}", &thumb[2..]);
+    let prefix = if thumb.starts_with("00") { "FF" } else { "00" };
+    let unknown = format!("{prefix}{}", &thumb[2..]);
     let o = wine.run(
         &[
             "sign",
