@@ -4,8 +4,9 @@
 # idle with no prompt open, and time from a page's request to its prompt window being mapped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 cargo build --release --locked -q -p qoltanba-desktop
-bin=./target/release/qoltanba-desktop
+bin=$T/release/qoltanba-desktop
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 disp=":$((50 + RANDOM % 40))"

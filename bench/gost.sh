@@ -7,6 +7,7 @@
 # Usage: bench/gost.sh [ITERATIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 iterations=${1:-5000}
 cargo build --release -q -p qoltanba-gost --example speed
 work=$(mktemp -d)
@@ -22,7 +23,7 @@ for case in "gost2001 256 32 GOST 34.310-2004, CryptoPro-A" "gost2012_512 512 64
   best_e=1e9 best_q=1e9
   for _ in 1 2 3; do
     best_e=$(min "$best_e" "$("$work/gost-engine" "$work/k.pem" "$digest" "$iterations")")
-    best_q=$(min "$best_q" "$(./target/release/examples/speed "$bits" "$d" "$iterations")")
+    best_q=$(min "$best_q" "$($T/release/examples/speed "$bits" "$d" "$iterations")")
   done
   printf '%-34s %12s %12s %7.2fx\n' "$name" "$best_e" "$best_q" "$(echo "$best_q / $best_e" | bc -l)"
 done

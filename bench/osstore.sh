@@ -8,11 +8,12 @@
 # Usage: bench/osstore.sh   (release build; a temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 cargo build --release -q -p qoltanba -p qoltanba-testkit --bin qoltanba --bin mkpki
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-q=./target/release/qoltanba
-./target/release/mkpki "$work/pki" >/dev/null
+q=$T/release/qoltanba
+$T/release/mkpki "$work/pki" >/dev/null
 db="$work/nssdb"
 mkdir "$db"
 certutil -N -d "sql:$db" --empty-password

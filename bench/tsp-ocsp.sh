@@ -9,17 +9,18 @@
 # Usage: bench/tsp-ocsp.sh   (release builds; a temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 cargo build --release -q -p qoltanba -p qoltanba-testkit --bin qoltanba --bin testsvc
 work=$(mktemp -d)
 mkfifo "$work/hold"
-./target/release/testsvc "$work/pki" <"$work/hold" >"$work/svc" &
+$T/release/testsvc "$work/pki" <"$work/hold" >"$work/svc" &
 svc=$!
 exec 3>"$work/hold"
 trap 'exec 3>&-; kill $svc 2>/dev/null || true; rm -rf "$work"' EXIT
 until grep -q '^OCSP ' "$work/svc"; do sleep 0.05; done
 get() { awk -v k="$1" '$1 == k {print $2}' "$work/svc"; }
 KEY=$(get KEY); CERT=$(get CERT); CA=$(get CA); NCA=$(get NCA); TSA=$(get TSA); OCSP=$(get OCSP)
-q=./target/release/qoltanba
+q=$T/release/qoltanba
 export QPW=Qwerty12
 head -c 4096 /dev/urandom >"$work/doc"
 avg() { # avg N command... → mean wall-clock ms per run

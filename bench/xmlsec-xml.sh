@@ -4,10 +4,11 @@
 # the in-process figures are `cargo bench -p qoltanba-sign --bench xml`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 cargo build --release -q -p qoltanba -p qoltanba-testkit --bin qoltanba --bin mkpki
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-./target/release/mkpki "$work/pki" Qwerty12 >/dev/null
+$T/release/mkpki "$work/pki" Qwerty12 >/dev/null
 key=$(ls "$work"/pki/individual/RSA256_*.p12)
 openssl pkcs12 -legacy -in "$key" -passin pass:Qwerty12 -nodes -nocerts -out "$work/key.pem" 2>/dev/null
 openssl pkcs12 -legacy -in "$key" -passin pass:Qwerty12 -nokeys -clcerts -out "$work/cert.pem" 2>/dev/null
@@ -50,10 +51,10 @@ for size in 10240 10485760; do
   make_form $size "$work/f.xml"; template "$work/f.xml" "$work/t.xml"
   n=20; [ $size -gt 1000000 ] && n=5
   xs=$(avg $n xmlsec1 --sign --privkey-pem "$work/key.pem,$work/cert.pem" --output "$work/x.xml" "$work/t.xml")
-  qs=$(avg $n ./target/release/qoltanba sign xml --key "$key" --password-env QPW "$work/f.xml" -o "$work/q.xml")
+  qs=$(avg $n $T/release/qoltanba sign xml --key "$key" --password-env QPW "$work/f.xml" -o "$work/q.xml")
   xmlsec1 --verify --insecure "$work/q.xml" >/dev/null 2>&1 || { echo "xmlsec1 rejected qoltanba's signature"; exit 1; }
   xv=$(avg $n xmlsec1 --verify --insecure "$work/x.xml")
-  qv=$(avg $n ./target/release/qoltanba verify xml "$work/x.xml")
+  qv=$(avg $n $T/release/qoltanba verify xml "$work/x.xml")
   printf '%-12s %11s %11s %5sx   %11s %11s %5sx\n' "$size B" "$xs" "$qs" "$(ratio "$qs" "$xs")" "$xv" "$qv" "$(ratio "$qv" "$xv")"
 done
 
@@ -63,9 +64,9 @@ peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 echo
 printf '%-28s %10s %8s\n' "peak RSS, 10 MiB form" "KiB" "× doc"
 for row in "xmlsec1 --sign|xmlsec1 --sign --privkey-pem $work/key.pem,$work/cert.pem --output $work/x.xml $work/t.xml" \
-           "qoltanba sign xml|./target/release/qoltanba sign xml --key $key --password-env QPW $work/f.xml -o $work/q.xml" \
+           "qoltanba sign xml|$T/release/qoltanba sign xml --key $key --password-env QPW $work/f.xml -o $work/q.xml" \
            "xmlsec1 --verify|xmlsec1 --verify --insecure $work/x.xml" \
-           "qoltanba verify xml|./target/release/qoltanba verify xml $work/x.xml"; do
+           "qoltanba verify xml|$T/release/qoltanba verify xml $work/x.xml"; do
   name=${row%%|*}; cmd=${row#*|}
   # shellcheck disable=SC2086 # the command is split into words on purpose
   kib=$(peak $cmd)
