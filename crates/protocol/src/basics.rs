@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::filter::{ChainRule, KeyFilter};
+use crate::wire::{InvalidParams, ParamsKind};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,64 +58,49 @@ pub struct BasicsSign {
     pub logo: Option<Vec<u8>>,
 }
 
-/// Why the arguments were refused: (`code`, `details`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BasicsArgError {
-    /// `INVALID_SIGNING_PARAMS`, `INVOCATION_ERROR`, `GENERAL_ERROR`.
-    pub code: &'static str,
-    /// What is wrong, for the developer.
-    pub details: String,
-}
-
-fn err(code: &'static str, details: impl Into<String>) -> BasicsArgError {
-    BasicsArgError {
-        code,
-        details: details.into(),
-    }
+fn err(kind: ParamsKind, details: impl Into<String>) -> InvalidParams {
+    InvalidParams::new("sign", kind, details)
 }
 
 fn flag(
     obj: Option<&Map<String, Value>>,
     name: &str,
     default: bool,
-) -> Result<bool, BasicsArgError> {
+) -> Result<bool, InvalidParams> {
     match obj.and_then(|o| o.get(name)) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
         Some(_) => Err(err(
-            "INVOCATION_ERROR",
+            ParamsKind::WrongType,
             format!("\"{name}\" is not a boolean"),
         )),
     }
 }
 
-fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, BasicsArgError> {
+fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, InvalidParams> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
         Some(_) => Err(err(
-            "INVOCATION_ERROR",
+            ParamsKind::WrongType,
             format!("signerParams.{name} is not a string"),
         )),
     }
 }
 
 /// Decodes PEM certificates from `signerParams.chain`.
-fn chain_certs(list: &[Value]) -> Result<Vec<Vec<u8>>, BasicsArgError> {
+fn chain_certs(list: &[Value]) -> Result<Vec<Vec<u8>>, InvalidParams> {
     let mut out = Vec::new();
     for v in list {
-        let pem = v.as_str().ok_or_else(|| {
-            err(
-                "INVALID_SIGNING_PARAMS",
-                "signerParams.chain holds a non-string",
-            )
-        })?;
+        let pem = v
+            .as_str()
+            .ok_or_else(|| err(ParamsKind::Invalid, "signerParams.chain holds a non-string"))?;
         let certs = qoltanba_sign::input::decode_certificates(pem.as_bytes()).map_err(|_| {
             err(
-                "INVALID_SIGNING_PARAMS",
+                ParamsKind::Invalid,
                 "signerParams.chain holds an invalid certificate",
             )
         })?;
@@ -126,10 +112,10 @@ fn chain_certs(list: &[Value]) -> Result<Vec<Vec<u8>>, BasicsArgError> {
 impl BasicsSign {
     /// Parses the `args` object (one field after another, as PROTOCOL.md §2.2 lists them).
     #[allow(clippy::too_many_lines)]
-    pub fn parse(args: Option<&Value>) -> Result<Self, BasicsArgError> {
+    pub fn parse(args: Option<&Value>) -> Result<Self, InvalidParams> {
         let Some(Value::Object(obj)) = args else {
             return Err(err(
-                "GENERAL_ERROR",
+                ParamsKind::NotAnObject,
                 "sign demands arguments as a JSON object",
             ));
         };
@@ -139,7 +125,7 @@ impl BasicsSign {
             Some("raw") => Format::Raw,
             _ => {
                 return Err(err(
-                    "INVALID_SIGNING_PARAMS",
+                    ParamsKind::Invalid,
                     "format must be \"cms\", \"xml\" or \"raw\"",
                 ));
             }
@@ -150,10 +136,10 @@ impl BasicsSign {
                 .iter()
                 .map(|v| v.as_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| err("INVALID_SIGNING_PARAMS", "data must hold strings"))?,
+                .ok_or_else(|| err(ParamsKind::Invalid, "data must hold strings"))?,
             _ => {
                 return Err(err(
-                    "INVALID_SIGNING_PARAMS",
+                    ParamsKind::Invalid,
                     "data must be a string or a non-empty array",
                 ));
             }
@@ -171,14 +157,19 @@ impl BasicsSign {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            Some(_) => return Err(err("INVOCATION_ERROR", "allowedStorages is not an array")),
+            Some(_) => {
+                return Err(err(
+                    ParamsKind::WrongType,
+                    "allowedStorages is not an array",
+                ));
+            }
         };
         let sp = match obj.get("signingParams") {
             None | Some(Value::Null) => None,
             Some(Value::Object(o)) => Some(o),
             Some(_) => {
                 return Err(err(
-                    "INVOCATION_ERROR",
+                    ParamsKind::WrongType,
                     "JSONObject[\"signingParams\"] is not a JSONObject.",
                 ));
             }
@@ -191,7 +182,7 @@ impl BasicsSign {
             Some(Value::Object(o)) => Some(o),
             Some(_) => {
                 return Err(err(
-                    "INVOCATION_ERROR",
+                    ParamsKind::WrongType,
                     "JSONObject[\"signerParams\"] is not a JSONObject.",
                 ));
             }
@@ -208,13 +199,13 @@ impl BasicsSign {
                     .iter()
                     .map(|v| v.as_str().map(str::to_owned))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| {
-                        err(
-                            "INVALID_SIGNING_PARAMS",
-                            "extKeyUsageOids must hold strings",
-                        )
-                    })?,
-                Some(_) => return Err(err("INVOCATION_ERROR", "extKeyUsageOids is not an array")),
+                    .ok_or_else(|| err(ParamsKind::Invalid, "extKeyUsageOids must hold strings"))?,
+                Some(_) => {
+                    return Err(err(
+                        ParamsKind::WrongType,
+                        "extKeyUsageOids is not an array",
+                    ));
+                }
             };
             filter.iin = opt_string(sig, "iin")?;
             filter.bin = opt_string(sig, "bin")?;
@@ -225,7 +216,7 @@ impl BasicsSign {
                 Some(Value::Array(a)) => ChainRule::Given(chain_certs(a)?),
                 Some(_) => {
                     return Err(err(
-                        "INVOCATION_ERROR",
+                        ParamsKind::WrongType,
                         "signerParams.chain is not an array",
                     ));
                 }
@@ -237,8 +228,18 @@ impl BasicsSign {
             .is_some_and(|l| l.len() > 50_000)
         {
             return Err(err(
-                "INVALID_SIGNING_PARAMS",
+                ParamsKind::Invalid,
                 "logo is longer than 50000 characters",
+            ));
+        }
+        let digested = flag(sp, "digested", false)?;
+        if digested && format != Format::Cms {
+            return Err(err(
+                ParamsKind::Invalid,
+                format!(
+                    "digested data is supported for cms only, not {}",
+                    format.name()
+                ),
             ));
         }
         Ok(Self {
@@ -247,7 +248,7 @@ impl BasicsSign {
             data,
             decode: flag(sp, "decode", false)?,
             encapsulate: flag(sp, "encapsulate", true)?,
-            digested: flag(sp, "digested", false)?,
+            digested,
             timestamp,
             output_cert: flag(sp, "outputCert", false)?,
             filter,

@@ -1,6 +1,11 @@
-//! Incoming frames parsed into typed calls, once, at the boundary (PROTOCOL.md §2).
+//! Incoming frames parsed into typed calls, once, at the boundary (PROTOCOL.md §2): the frame,
+//! then each module's method and arguments. What cannot be parsed is a [`Failure`]
+//! (`InvalidFrame`, `UnknownMethod`, `InvalidParams`) that [`crate::wire`] shapes for the module.
 
+use qoltanba_sign::DigestAlgorithm;
 use serde_json::{Map, Value};
+
+use crate::wire::{Failure, InvalidParams, ParamsKind};
 
 /// Module names.
 pub mod modules {
@@ -15,7 +20,7 @@ pub mod modules {
 }
 
 /// One incoming text frame.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum Incoming {
     /// `--heartbeat--`: echoed.
     Heartbeat,
@@ -23,8 +28,8 @@ pub enum Incoming {
     KeepAlive,
     /// A call to a module.
     Call(Call),
-    /// Not a JSON object with a method.
-    Invalid(String),
+    /// Not a JSON object with a method ([`Failure::InvalidFrame`], [`Failure::NotJson`]).
+    Invalid(Failure),
 }
 
 /// A call, by module.
@@ -54,10 +59,7 @@ pub enum Call {
         args: Vec<Value>,
     },
     /// `kz.gov.pki.ncalayerservices.accessory`.
-    Accessory {
-        /// Method name.
-        method: String,
-    },
+    Accessory(Accessory),
     /// Any other module (`kz.digiflow.mobile.extensions`, third-party bundles…).
     UnknownModule(String),
 }
@@ -69,10 +71,10 @@ pub fn parse_frame(text: &str) -> Incoming {
     }
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => return Incoming::Invalid(format!("not valid JSON ({e})")),
+        Err(e) => return Incoming::Invalid(Failure::NotJson(e)),
     };
     let Value::Object(obj) = value else {
-        return Incoming::Invalid("the request is not a JSON object".into());
+        return Incoming::Invalid(Failure::InvalidFrame("the request is not a JSON object"));
     };
     if obj.is_empty() {
         return Incoming::KeepAlive;
@@ -84,11 +86,11 @@ fn parse_object(mut obj: Map<String, Value>) -> Incoming {
     let module = match obj.remove("module") {
         None | Some(Value::Null) => None,
         Some(Value::String(m)) => Some(m),
-        Some(_) => return Incoming::Invalid("\"module\" is not a string".into()),
+        Some(_) => return Incoming::Invalid(Failure::InvalidFrame("\"module\" is not a string")),
     };
     let method = match obj.remove("method") {
         Some(Value::String(m)) => m,
-        Some(_) => return Incoming::Invalid("\"method\" is not a string".into()),
+        Some(_) => return Incoming::Invalid(Failure::InvalidFrame("\"method\" is not a string")),
         None => String::new(),
     };
     let args = obj.remove("args");
@@ -101,7 +103,7 @@ fn parse_object(mut obj: Map<String, Value>) -> Incoming {
         },
         None | Some(modules::APPLET) => {
             if method.is_empty() {
-                return Incoming::Invalid("the request has no \"method\"".into());
+                return Incoming::Invalid(Failure::InvalidFrame("the request has no \"method\""));
             }
             let args = match args {
                 Some(Value::Array(a)) => a,
@@ -110,10 +112,115 @@ fn parse_object(mut obj: Map<String, Value>) -> Incoming {
             };
             Call::Applet { method, args }
         }
-        Some(modules::ACCESSORY) => Call::Accessory { method },
+        Some(modules::ACCESSORY) => Call::Accessory(Accessory::parse(&method)),
         Some(other) => Call::UnknownModule(other.to_owned()),
     };
     Incoming::Call(call)
+}
+
+/// An accessory query (PROTOCOL.md §2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accessory {
+    /// `getBundles`: the modules and their versions.
+    GetBundles,
+    /// `getServices`: the module names.
+    GetServices,
+    /// `getVersion`: the product and protocol versions.
+    GetVersion,
+    /// `showSettings`: the settings window.
+    ShowSettings,
+    /// `showBundleManager`: the Java app's bundle manager; the about window here.
+    ShowBundleManager,
+    /// Any other method (windows of the Java app that do not exist here).
+    Other,
+}
+
+impl Accessory {
+    fn parse(method: &str) -> Self {
+        match method {
+            "getBundles" => Self::GetBundles,
+            "getServices" => Self::GetServices,
+            "getVersion" => Self::GetVersion,
+            "showSettings" => Self::ShowSettings,
+            "showBundleManager" => Self::ShowBundleManager,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A legacy applet call this product answers (PROTOCOL.md §2.4). The other methods of that API
+/// take the keystore password from the web page and are refused ([`Failure::UnknownMethod`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppletCall {
+    /// `getHash(data, alg)`: a digest of the text.
+    GetHash {
+        /// The text hashed (its UTF-8 bytes).
+        data: String,
+        /// `SHA1` or `SHA256` (the default).
+        digest: DigestAlgorithm,
+    },
+    /// `verifyXml(xml, idAttr)`.
+    VerifyXml {
+        /// The signed document.
+        xml: String,
+        /// The ID attribute's name, when the page named one.
+        id_attr: Option<String>,
+    },
+    /// `verifyCMSSignature(cms, data)`.
+    VerifyCms {
+        /// The signature, base64 or PEM.
+        signature: String,
+        /// The detached content, when the page sent some.
+        data: Option<String>,
+    },
+    /// `setLocale(locale)` (no locale: nothing changes).
+    SetLocale {
+        /// `kk`, `ru`, `en`.
+        locale: Option<String>,
+    },
+}
+
+impl AppletCall {
+    /// Matches `method` and its positional `args`.
+    pub fn parse(method: &str, args: &[Value]) -> Result<Self, Failure> {
+        let arg = |i: usize| args.get(i).and_then(Value::as_str);
+        let missing = |what: &str| {
+            Failure::InvalidParams(InvalidParams::new(
+                method,
+                ParamsKind::Invalid,
+                format!("{method} needs {what}"),
+            ))
+        };
+        Ok(match method {
+            "getHash" => {
+                let data = arg(0).ok_or_else(|| missing("data"))?.to_owned();
+                let digest = match arg(1).unwrap_or("SHA256") {
+                    "SHA1" => DigestAlgorithm::Sha1,
+                    "SHA256" => DigestAlgorithm::Sha256,
+                    other => {
+                        return Err(Failure::InvalidParams(InvalidParams::new(
+                            method,
+                            ParamsKind::Invalid,
+                            format!("unsupported digest {other}"),
+                        )));
+                    }
+                };
+                Self::GetHash { data, digest }
+            }
+            "verifyXml" => Self::VerifyXml {
+                xml: arg(0).ok_or_else(|| missing("xml"))?.to_owned(),
+                id_attr: arg(1).filter(|s| !s.is_empty()).map(str::to_owned),
+            },
+            "verifyCMSSignature" => Self::VerifyCms {
+                signature: arg(0).ok_or_else(|| missing("a signature"))?.to_owned(),
+                data: arg(1).filter(|d| !d.is_empty()).map(str::to_owned),
+            },
+            "setLocale" => Self::SetLocale {
+                locale: arg(0).map(str::to_owned),
+            },
+            _ => return Err(Failure::UnknownMethod(method.to_owned())),
+        })
+    }
 }
 
 /// commonUtils `keyType`: any string other than the two names means "all keys" (PROTOCOL.md
@@ -211,37 +318,37 @@ pub enum CommonCall {
     FromFile,
 }
 
-/// Why a commonUtils call could not be matched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommonParseError {
-    /// No method of that name and arity.
-    NoSuchMethod,
-    /// An argument of the wrong JSON type.
-    TypeMismatch,
+fn mismatch(method: &str) -> Failure {
+    Failure::InvalidParams(InvalidParams::new(
+        method,
+        ParamsKind::WrongType,
+        "argument type mismatch",
+    ))
 }
 
-fn s(v: &Value) -> Result<String, CommonParseError> {
+fn s(method: &str, v: &Value) -> Result<String, Failure> {
     v.as_str()
         .map(str::to_owned)
-        .ok_or(CommonParseError::TypeMismatch)
+        .ok_or_else(|| mismatch(method))
 }
 
-fn b(v: &Value) -> Result<bool, CommonParseError> {
+fn b(method: &str, v: &Value) -> Result<bool, Failure> {
     match v {
         Value::Bool(b) => Ok(*b),
-        _ => Err(CommonParseError::TypeMismatch),
+        _ => Err(mismatch(method)),
     }
 }
 
 impl CommonCall {
     /// Matches `method` and `args`.
-    pub fn parse(method: &str, args: Option<&Value>) -> Result<Self, CommonParseError> {
-        use CommonParseError::NoSuchMethod;
+    pub fn parse(method: &str, args: Option<&Value>) -> Result<Self, Failure> {
+        let s = |v: &Value| s(method, v);
+        let b = |v: &Value| b(method, v);
         let empty = Vec::new();
         let args: &Vec<Value> = match args {
             None | Some(Value::Null) => &empty,
             Some(Value::Array(a)) => a,
-            Some(_) => return Err(CommonParseError::TypeMismatch),
+            Some(_) => return Err(mismatch(method)),
         };
         Ok(match (method, args.as_slice()) {
             ("getActiveTokens", []) => Self::GetActiveTokens,
@@ -271,17 +378,17 @@ impl CommonCall {
             ("signXmls", [st, kt, Value::Array(xmls), tbs, parent]) => Self::SignXml {
                 storage: s(st)?,
                 key_type: KeyType::parse(&s(kt)?),
-                xmls: xmls.iter().map(s).collect::<Result<_, _>>()?,
+                xmls: xmls.iter().map(&s).collect::<Result<_, _>>()?,
                 tbs_xpath: s(tbs)?,
                 parent_xpath: s(parent)?,
                 many: true,
             },
-            ("signXmls", [_, _, _, _, _]) => return Err(CommonParseError::TypeMismatch),
+            ("signXmls", [_, _, _, _, _]) => return Err(mismatch(method)),
             ("changeLocale", [l]) => Self::ChangeLocale { locale: s(l)? },
             ("applyCAdEST", [_, _, c]) => Self::ApplyCadesT { cms: s(c)? },
             ("showFileChooser", [_, _]) => Self::ShowFileChooser,
             ("createCAdESFromFile" | "createCMSSignatureFromFile", [_, _, _, _]) => Self::FromFile,
-            _ => return Err(NoSuchMethod),
+            _ => return Err(Failure::UnknownMethod(method.to_owned())),
         })
     }
 }

@@ -1,17 +1,35 @@
-//! Every failure on the way to a reply, typed, and the one table that turns each into the reply
-//! shape of each NCALayer module (PROTOCOL.md §2.2–2.4). Pages get NCALayer's codes and a short
-//! message (the `Display` text of the failure, never `Debug`); detail goes to the local journal.
+//! Every reply a page gets, and every failure on the way to one, typed: the one table that turns
+//! each outcome into the reply shape of each NCALayer module (PROTOCOL.md §2.2–2.5). Pages get
+//! NCALayer's codes and a short message (the `Display` text of the failure, never `Debug`);
+//! detail goes to the local journal. The dispatcher builds result bodies (signatures, key
+//! information) and never an envelope: success, failure, the accessory's fixed answers and the
+//! frames that reach no module are all shaped here.
 
 use qoltanba_keys::KeyError;
 use qoltanba_sign::SignError;
+use qoltanba_sign::cms::tsp::TspError;
+use qoltanba_sign::xml::XmlError;
 use serde_json::{Value, json};
 
+use crate::calls::Accessory;
 use crate::filter::Mismatch;
 
 /// Why a call failed, kept typed from the key source to the reply.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Failure {
+    /// The frame is not a call (not JSON, not an object, no method, a binary frame).
+    #[error("request.invalid: {0}")]
+    InvalidFrame(&'static str),
+    /// The frame is JSON but not the shape of a call.
+    #[error("request.invalid: not valid JSON ({0})")]
+    NotJson(#[source] serde_json::Error),
+    /// The module has no method of that name (or not with that many arguments).
+    #[error("no such method: {0}")]
+    UnknownMethod(String),
+    /// The arguments do not fit the method.
+    #[error(transparent)]
+    InvalidParams(#[from] InvalidParams),
     /// The person refused, closed the window, or the page went away.
     #[error("cancelled by the user")]
     Cancelled,
@@ -40,29 +58,78 @@ pub enum Failure {
     /// The key opened does not meet the request.
     #[error("the chosen key does not meet the request: {0}")]
     Mismatch(Mismatch),
-    /// The page sent something unusable (bad base64, malformed XML, too much work).
+    /// The page sent data unusable as it stands (bad base64, not UTF-8, an empty hash…).
     #[error("{0}")]
-    BadInput(String),
-    /// A signature could not be made.
+    BadInput(&'static str),
+    /// The page's XML cannot be signed or checked (malformed, hostile, too much work…).
+    #[error(transparent)]
+    Xml(XmlError),
+    /// A signature could not be made or read.
     #[error(transparent)]
     Sign(#[from] SignError),
-    /// The page asked for a timestamp and none could be had (TSA unreachable, refused, or a
-    /// bad answer): no signature goes back without it.
-    #[error("no timestamp: {0}")]
-    Timestamp(String),
+    /// The page asked for a timestamp and none is configured: no signature goes back without
+    /// one.
+    #[error("no timestamp: no timestamp authority is configured")]
+    NoTsa,
+    /// The page asked for a timestamp and none could be had (TSA unreachable, refused, a bad
+    /// answer, or a CMS that cannot take one).
+    #[error("{}", timestamp_text(.0))]
+    Timestamp(#[source] TspError),
     /// The certificate is revoked (or unknown to its responder, or could not be checked and the
     /// policy refuses that).
     #[error("the certificate {0}")]
     Revoked(String),
     /// Not available in this product (files named by a page).
     #[error("{0}")]
-    Unsupported(String),
+    Unsupported(&'static str),
+    /// The call's handler failed unexpectedly; the connection goes on.
+    #[error("internal error")]
+    Internal,
+}
+
+/// Arguments a method cannot take: which method, how NCALayer classes the fault, and what is
+/// wrong (for the page's developer).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{details}")]
+pub struct InvalidParams {
+    /// The method called.
+    pub method: String,
+    /// NCALayer's class of the fault.
+    pub kind: ParamsKind,
+    /// What is wrong.
+    pub details: String,
+}
+
+impl InvalidParams {
+    /// Arguments of `kind` that `method` cannot take, and why.
+    pub fn new(method: &str, kind: ParamsKind, details: impl Into<String>) -> Self {
+        Self {
+            method: method.to_owned(),
+            kind,
+            details: details.into(),
+        }
+    }
+}
+
+/// How NCALayer classes a call's bad arguments (the code `basics` replies with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamsKind {
+    /// The arguments are not the JSON object the method takes (`GENERAL_ERROR`).
+    NotAnObject,
+    /// A value of the wrong JSON type (`INVOCATION_ERROR`; commonUtils: argument type
+    /// mismatch).
+    WrongType,
+    /// A value of the right type that the method cannot use (`INVALID_SIGNING_PARAMS`).
+    Invalid,
 }
 
 impl Failure {
     /// A short stable name of the failure for records (history): no detail, no content.
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::InvalidFrame(_) | Self::NotJson(_) => "invalid_frame",
+            Self::UnknownMethod(_) => "unknown_method",
+            Self::InvalidParams(_) => "invalid_params",
             Self::Cancelled => "cancelled",
             Self::TimedOut => "timed_out",
             Self::OriginDenied => "site_refused",
@@ -76,12 +143,21 @@ impl Failure {
             Self::Key(KeyError::TokenRemoved) => "token_removed",
             Self::Key(_) => "key_error",
             Self::Mismatch(_) => "key_does_not_fit",
-            Self::BadInput(_) => "bad_input",
+            Self::BadInput(_) | Self::Xml(_) | Self::Timestamp(TspError::Cms(_)) => "bad_input",
             Self::Sign(_) => "sign_error",
-            Self::Timestamp(_) => "no_timestamp",
+            Self::NoTsa | Self::Timestamp(_) => "no_timestamp",
             Self::Revoked(_) => "revoked",
             Self::Unsupported(_) => "unsupported",
+            Self::Internal => "internal",
         }
+    }
+
+    /// The page's data is at fault (basics: `INVALID_SIGNING_PARAMS`).
+    fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Self::BadInput(_) | Self::Xml(_) | Self::Timestamp(TspError::Cms(_))
+        )
     }
 }
 
@@ -93,12 +169,25 @@ fn reasons_text(reasons: &[String]) -> String {
     }
 }
 
-impl From<qoltanba_sign::xml::XmlError> for Failure {
-    fn from(e: qoltanba_sign::xml::XmlError) -> Self {
+fn timestamp_text(e: &TspError) -> String {
+    match e {
+        TspError::Cms(m) => format!("the CMS: {m}"),
+        other => format!("no timestamp: {other}"),
+    }
+}
+
+impl From<XmlError> for Failure {
+    fn from(e: XmlError) -> Self {
         match e {
-            qoltanba_sign::xml::XmlError::Key(k) => Self::Key(k),
-            other => Self::BadInput(other.to_string()),
+            XmlError::Key(k) => Self::Key(k),
+            other => Self::Xml(other),
         }
+    }
+}
+
+impl From<TspError> for Failure {
+    fn from(e: TspError) -> Self {
+        Self::Timestamp(e)
     }
 }
 
@@ -113,29 +202,117 @@ pub enum Module {
     Applet,
 }
 
+/// The reply to a successful call of `module`: `result` in the module's envelope (`None`: a
+/// method that returns nothing).
+pub fn success(module: Module, result: Option<Value>) -> Value {
+    match (module, result) {
+        (Module::Basics, Some(r)) => json!({"status": true, "body": {"result": r}}),
+        (Module::Basics, None) => json!({"status": true, "body": {}}),
+        (Module::CommonUtils, Some(r)) => json!({"code": "200", "responseObject": r}),
+        (Module::CommonUtils, None) => json!({"code": "200"}),
+        (Module::Applet, r) => {
+            json!({"result": r.unwrap_or_else(|| Value::String(String::new())), "errorCode": "NONE"})
+        }
+    }
+}
+
+/// The applet's answer for a signature that was read and does not verify: an answer, not a
+/// failure of the call.
+pub fn applet_not_valid() -> Value {
+    json!({"result": "false", "errorCode": "SIGNATURE_VALIDATION_ERROR"})
+}
+
+/// The reply to a frame that names a module this service does not have.
+pub fn module_not_found() -> Value {
+    json!({"success": false, "errorCode": "MODULE_NOT_FOUND"})
+}
+
+/// The reply to a frame no module handles (not a call, a binary frame, a handler that failed):
+/// NCALayer answers those in commonUtils' shape, whatever module the frame named.
+pub fn unrouted(f: &Failure) -> String {
+    reply(Module::CommonUtils, f).to_string()
+}
+
+/// The accessory module's answers (PROTOCOL.md §2.5).
+pub fn accessory(call: Accessory) -> Value {
+    let version = env!("CARGO_PKG_VERSION");
+    match call {
+        Accessory::GetBundles => json!({
+            "kz.gov.pki.knca.basics": version,
+            "kz.gov.pki.knca.commonUtils": version,
+            "kz.gov.pki.ncalayerservices.accessory": version,
+            "kz.qoltanba": version,
+        }),
+        Accessory::GetServices => json!({"services": [
+            "kz.gov.pki.knca.basics", "kz.gov.pki.knca.commonUtils", "kz.gov.pki.ncalayerservices.accessory"
+        ]}),
+        Accessory::GetVersion => {
+            json!({"result": {"version": "1.4"}, "product": "Qoltanba", "productVersion": version})
+        }
+        // Windows of the Java app that do not exist here (or are ours: settings, about); answer
+        // so the socket stays in step.
+        Accessory::ShowSettings | Accessory::ShowBundleManager | Accessory::Other => {
+            success(Module::Basics, None)
+        }
+    }
+}
+
 /// The reply a page gets for `f` from `module`: the one place this mapping lives.
 pub fn reply(module: Module, f: &Failure) -> Value {
     match module {
-        Module::Basics => match f {
-            // NCALayer answers a cancel with success and an empty body (PROTOCOL.md §2.2).
-            Failure::Cancelled => json!({"status": true, "body": {}}),
-            Failure::BadInput(d) => json!({"status": false, "code": "INVALID_SIGNING_PARAMS",
-                "message": "Invalid signing parameters.", "details": d}),
-            other => json!({"status": false, "code": "SIGNING_FAILURE",
-                "message": "Signing has failed.", "details": other.to_string()}),
-        },
+        Module::Basics => basics(f),
         Module::CommonUtils => match f {
             Failure::Cancelled => json!({"code": "500", "message": "action.canceled"}),
+            Failure::UnknownMethod(m) => {
+                json!({"code": "500", "message": format!("NoSuchMethodException {m}")})
+            }
+            Failure::InvalidParams(p) => json!({"code": "500", "message": format!(
+                "java.lang.IllegalArgumentException: argument type mismatch. Method: {}", p.method)}),
             other => json!({"code": "500", "message": other.to_string()}),
         },
         Module::Applet => {
             let code = match f {
-                Failure::BadInput(_) => "XML_PARSE_EXCEPTION",
+                Failure::Xml(_) => "XML_PARSE_EXCEPTION",
                 _ => "COMMON",
             };
-            json!({"result": f.to_string(), "errorCode": code})
+            let result = match f {
+                Failure::UnknownMethod(m) => format!(
+                    "Method not supported: {m} (the legacy applet API passed key passwords through web pages; use kz.gov.pki.knca.basics)"
+                ),
+                other => other.to_string(),
+            };
+            json!({"result": result, "errorCode": code})
         }
     }
+}
+
+fn basics(f: &Failure) -> Value {
+    let (code, message, details) = match f {
+        // NCALayer answers a cancel with success and an empty body (PROTOCOL.md §2.2).
+        Failure::Cancelled => return success(Module::Basics, None),
+        Failure::UnknownMethod(m) => (
+            "GENERAL_ERROR",
+            "General error.",
+            format!("java.lang.IllegalArgumentException: {m} is not defined"),
+        ),
+        Failure::InvalidParams(p) => {
+            let (code, message) = match p.kind {
+                ParamsKind::NotAnObject => ("GENERAL_ERROR", "General error."),
+                ParamsKind::WrongType => {
+                    ("INVOCATION_ERROR", "An invoked method threw an exception.")
+                }
+                ParamsKind::Invalid => ("INVALID_SIGNING_PARAMS", "Invalid signing parameters."),
+            };
+            (code, message, p.details.clone())
+        }
+        bad if bad.is_bad_input() => (
+            "INVALID_SIGNING_PARAMS",
+            "Invalid signing parameters.",
+            bad.to_string(),
+        ),
+        other => ("SIGNING_FAILURE", "Signing has failed.", other.to_string()),
+    };
+    json!({"status": false, "code": code, "message": message, "details": details})
 }
 
 #[cfg(test)]
@@ -159,9 +336,16 @@ mod tests {
             Failure::Key(KeyError::PinLocked),
             Failure::Key(KeyError::TokenRemoved),
             Failure::Mismatch(Mismatch::Iin),
-            Failure::BadInput("invalid base64 data".into()),
-            Failure::Unsupported("files named by a page".into()),
-            Failure::Timestamp("the timestamp authority cannot be reached".into()),
+            Failure::BadInput("invalid base64 data"),
+            Failure::Unsupported("files named by a page"),
+            Failure::Timestamp(TspError::Unreachable(
+                "the timestamp authority cannot be reached".into(),
+            )),
+            Failure::NoTsa,
+            Failure::UnknownMethod("nope".into()),
+            Failure::InvalidParams(InvalidParams::new("sign", ParamsKind::WrongType, "x")),
+            Failure::InvalidFrame("binary frames are not supported"),
+            Failure::Internal,
         ]
     }
 
@@ -178,7 +362,13 @@ mod tests {
                 assert_eq!(b["status"], false, "{f:?}");
                 let code = b["code"].as_str().unwrap_or_default();
                 assert!(
-                    code == "SIGNING_FAILURE" || code == "INVALID_SIGNING_PARAMS",
+                    [
+                        "SIGNING_FAILURE",
+                        "INVALID_SIGNING_PARAMS",
+                        "GENERAL_ERROR",
+                        "INVOCATION_ERROR"
+                    ]
+                    .contains(&code),
                     "{f:?}"
                 );
                 assert_eq!(c["code"], "500");
@@ -208,10 +398,82 @@ mod tests {
         );
         let c = reply(Module::CommonUtils, &Failure::Key(KeyError::WrongPassword));
         assert_eq!(c, json!({"code": "500", "message": "wrong password"}));
-        let n = reply(
-            Module::Basics,
-            &Failure::BadInput("invalid base64 data".into()),
-        );
+        let n = reply(Module::Basics, &Failure::BadInput("invalid base64 data"));
         assert_eq!(n["code"], "INVALID_SIGNING_PARAMS");
+    }
+
+    /// The replies real pages match on, byte for byte as NCALayer sends them.
+    #[test]
+    fn unknown_methods_bad_arguments_and_bad_frames_read_as_ncalayers() {
+        let unknown = Failure::UnknownMethod("nope".into());
+        assert_eq!(
+            reply(Module::CommonUtils, &unknown),
+            json!({"code": "500", "message": "NoSuchMethodException nope"})
+        );
+        assert_eq!(
+            reply(Module::Basics, &unknown),
+            json!({"status": false, "code": "GENERAL_ERROR", "message": "General error.",
+                "details": "java.lang.IllegalArgumentException: nope is not defined"})
+        );
+        assert_eq!(reply(Module::Applet, &unknown)["errorCode"], "COMMON");
+        assert!(
+            reply(Module::Applet, &unknown)["result"]
+                .as_str()
+                .unwrap()
+                .starts_with("Method not supported: nope (")
+        );
+        let mismatch = Failure::InvalidParams(InvalidParams::new(
+            "createCAdESFromBase64",
+            ParamsKind::WrongType,
+            "argument type mismatch",
+        ));
+        assert_eq!(
+            reply(Module::CommonUtils, &mismatch),
+            json!({"code": "500", "message":
+                "java.lang.IllegalArgumentException: argument type mismatch. Method: createCAdESFromBase64"})
+        );
+        for (kind, code, message) in [
+            (ParamsKind::NotAnObject, "GENERAL_ERROR", "General error."),
+            (
+                ParamsKind::WrongType,
+                "INVOCATION_ERROR",
+                "An invoked method threw an exception.",
+            ),
+            (
+                ParamsKind::Invalid,
+                "INVALID_SIGNING_PARAMS",
+                "Invalid signing parameters.",
+            ),
+        ] {
+            let f = Failure::InvalidParams(InvalidParams::new("sign", kind, "why"));
+            assert_eq!(
+                reply(Module::Basics, &f),
+                json!({"status": false, "code": code, "message": message, "details": "why"})
+            );
+        }
+        assert_eq!(
+            unrouted(&Failure::InvalidFrame("binary frames are not supported")),
+            r#"{"code":"500","message":"request.invalid: binary frames are not supported"}"#
+        );
+        assert_eq!(
+            unrouted(&Failure::Internal),
+            r#"{"code":"500","message":"internal error"}"#
+        );
+        assert_eq!(success(Module::CommonUtils, None), json!({"code": "200"}));
+        assert_eq!(
+            success(Module::Basics, Some(json!(["x"]))),
+            json!({"status": true, "body": {"result": ["x"]}})
+        );
+        assert_eq!(
+            success(Module::Applet, Some(json!(true))),
+            json!({"result": true, "errorCode": "NONE"})
+        );
+        // A CMS that cannot take a timestamp is the page's input, as before.
+        let cms = Failure::Timestamp(TspError::Cms("truncated".into()));
+        assert_eq!(
+            reply(Module::Basics, &cms)["code"],
+            "INVALID_SIGNING_PARAMS"
+        );
+        assert_eq!(reply(Module::Basics, &cms)["details"], "the CMS: truncated");
     }
 }

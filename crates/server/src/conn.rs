@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use qoltanba_protocol::origin::Verdict;
+use qoltanba_protocol::wire::{self, Failure};
 use qoltanba_protocol::{
     Cancel, CancelReason, Connection, Dispatcher, GREETING, HEARTBEAT, Origin,
 };
@@ -328,8 +329,8 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 }
             }
             Message::Binary(_) => {
-                let r = r#"{"code":"500","message":"request.invalid: binary frames are not supported"}"#;
-                if req_tx.send(Job::Reply(r.to_owned())).await.is_err() {
+                let r = wire::unrouted(&Failure::InvalidFrame("binary frames are not supported"));
+                if req_tx.send(Job::Reply(r)).await.is_err() {
                     break;
                 }
             }
@@ -406,7 +407,7 @@ async fn work(
         let reply = match reply {
             Ok(r) => r,
             // A panic in a handler must not take the connection's order with it.
-            Err(_) => Some(r#"{"code":"500","message":"internal error"}"#.to_owned()),
+            Err(_) => Some(wire::unrouted(&Failure::Internal)),
         };
         if let Some(r) = reply
             && out_tx.send(Message::text(r)).await.is_err()

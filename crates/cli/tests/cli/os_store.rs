@@ -27,6 +27,12 @@ fn run(home: &Path, args: &[&str], password: Option<&str>) -> Output {
     c.output().unwrap()
 }
 
+/// A thumbprint that is not `t` (a fixed "00" prefix would equal it once in 256 runs).
+fn another_thumbprint(t: &str) -> String {
+    let prefix = if t.starts_with("00") { "FF" } else { "00" };
+    format!("{prefix}{}", &t[2..])
+}
+
 #[test]
 fn an_nss_key_is_listed_and_signs_and_openssl_verifies() {
     let pki = TestPki::new();
@@ -102,9 +108,7 @@ fn an_nss_key_is_listed_and_signs_and_openssl_verifies() {
     assert!(o.status.success(), "{}", stderr(&o));
 
     // Unknown and malformed thumbprints: clear errors, exit 2.
-    // (A prefix that differs from the real one: a fixed "00" equals it once in 256 runs.)
-    let prefix = if expected.starts_with("00") { "FF" } else { "00" };
-    let unknown = format!("{prefix}{}", &expected[2..]);
+    let unknown = another_thumbprint(&expected);
     let o = run(
         home,
         &[

@@ -3,13 +3,13 @@
 
 use qoltanba_sign::cms::{self, CmsOptions};
 use qoltanba_sign::xml::{self, XmlSignOptions};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Dispatcher;
-use super::output::{b64, base64, pem, preview_of_xml, summary_of_bytes};
+use super::output::{b64, base64, pem, preview_of_xml, raw_with_certificate, summary_of_bytes};
 use crate::basics::{BasicsSign, Format};
 use crate::prompter::{CallContext, KeyRequest, Purpose};
-use crate::wire::{Failure, Module, reply};
+use crate::wire::{Failure, Module, reply, success};
 
 impl Dispatcher {
     pub(super) fn basics(
@@ -18,25 +18,19 @@ impl Dispatcher {
         args: Option<&Value>,
         ctx: &dyn Fn(Option<&str>) -> CallContext,
     ) -> Value {
-        if method != "sign" {
-            return json!({"status": false, "code": "GENERAL_ERROR", "message": "General error.",
-                "details": format!("java.lang.IllegalArgumentException: {method} is not defined")});
-        }
-        let call = match BasicsSign::parse(args) {
+        let outcome = if method == "sign" {
+            BasicsSign::parse(args).map_err(Failure::from)
+        } else {
+            Err(Failure::UnknownMethod(method.to_owned()))
+        };
+        let call = match outcome {
             Ok(c) => c,
-            Err(e) => {
-                let message = match e.code {
-                    "INVOCATION_ERROR" => "An invoked method threw an exception.",
-                    "GENERAL_ERROR" => "General error.",
-                    _ => "Invalid signing parameters.",
-                };
-                return json!({"status": false, "code": e.code, "message": message, "details": e.details});
-            }
+            Err(f) => return reply(Module::Basics, &f),
         };
         // The request's own locale wins for its window.
         let ctx = ctx(call.locale.as_deref());
         match self.basics_sign(&ctx, &call) {
-            Ok(result) => json!({"status": true, "body": {"result": result}}),
+            Ok(result) => success(Module::Basics, Some(result)),
             Err(f) => {
                 self.log_failure(&ctx, "basics.sign", &f);
                 reply(Module::Basics, &f)
@@ -56,17 +50,10 @@ impl Dispatcher {
                 }
             })
             .collect::<Result<_, _>>()?;
-        if call.digested && call.format != Format::Cms {
-            return Err(Failure::BadInput(format!(
-                "digested data is supported for cms only, not {}",
-                call.format.name()
-            )));
-        }
         let xml_texts: Vec<&str> = if call.format == Format::Xml {
             docs.iter()
                 .map(|d| {
-                    std::str::from_utf8(d)
-                        .map_err(|_| Failure::BadInput("the XML is not UTF-8".into()))
+                    std::str::from_utf8(d).map_err(|_| Failure::BadInput("the XML is not UTF-8"))
                 })
                 .collect::<Result<_, _>>()?
         } else {
@@ -88,9 +75,7 @@ impl Dispatcher {
         // anyone is asked, when no TSA is configured at all).
         let stamp = call.timestamp && call.format == Format::Cms;
         if stamp && self.tsa.is_none() {
-            return Err(Failure::Timestamp(
-                "no timestamp authority is configured".into(),
-            ));
+            return Err(Failure::NoTsa);
         }
         let key = self.key(
             ctx,
@@ -141,10 +126,11 @@ impl Dispatcher {
         let sizes: Vec<usize> = docs.iter().map(Vec::len).collect();
         self.log_signed(ctx, "basics.sign", call.format.name(), &sizes, key);
         if call.format == Format::Raw && call.output_cert {
-            return Ok(
-                json!({"signatures": results, "certificate": pem("CERTIFICATE", key.certificate_der())}),
-            );
+            return Ok(raw_with_certificate(
+                &results,
+                &pem("CERTIFICATE", key.certificate_der()),
+            ));
         }
-        Ok(json!(results))
+        Ok(Value::from(results))
     }
 }

@@ -3,14 +3,14 @@
 
 use qoltanba_sign::cms::{self, CmsOptions};
 use qoltanba_sign::xml::{self, Parent, Tbs, XmlSignOptions};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::output::{b64, base64, key_info, preview_of_xml, summary_of_bytes};
 use super::{Connection, Dispatcher};
-use crate::calls::{CommonCall, CommonParseError, KeyType};
+use crate::calls::{CommonCall, KeyType};
 use crate::filter::KeyFilter;
 use crate::prompter::{CallContext, KeyRequest, Purpose};
-use crate::wire::{Failure, Module, reply};
+use crate::wire::{Failure, Module, reply, success};
 
 impl Dispatcher {
     pub(super) fn common_utils(
@@ -22,16 +22,10 @@ impl Dispatcher {
     ) -> Value {
         let call = match CommonCall::parse(method, args) {
             Ok(c) => c,
-            Err(CommonParseError::NoSuchMethod) => {
-                return json!({"code": "500", "message": format!("NoSuchMethodException {method}")});
-            }
-            Err(CommonParseError::TypeMismatch) => {
-                return json!({"code": "500", "message": format!("java.lang.IllegalArgumentException: argument type mismatch. Method: {method}")});
-            }
+            Err(f) => return reply(Module::CommonUtils, &f),
         };
         match self.common_call(ctx, conn, method, call) {
-            Ok(Some(obj)) => json!({"code": "200", "responseObject": obj}),
-            Ok(None) => json!({"code": "200"}),
+            Ok(result) => success(Module::CommonUtils, result),
             Err(f) => {
                 self.log_failure(ctx, method, &f);
                 reply(Module::CommonUtils, &f)
@@ -80,7 +74,7 @@ impl Dispatcher {
                     .as_ref()
                     .map(|t| t.active_storages())
                     .unwrap_or_default();
-                Ok(Some(json!(active)))
+                Ok(Some(Value::from(active)))
             }
             CommonCall::ChangeLocale { locale } => {
                 conn.set_locale(&locale);
@@ -108,9 +102,7 @@ impl Dispatcher {
                 timestamp,
             } => {
                 if timestamp && self.tsa.is_none() {
-                    return Err(Failure::Timestamp(
-                        "no timestamp authority is configured".into(),
-                    ));
+                    return Err(Failure::NoTsa);
                 }
                 let content = b64(&data)?;
                 let key = self.common_key(
@@ -147,7 +139,7 @@ impl Dispatcher {
             } => {
                 let digest = b64(&hash)?;
                 if digest.is_empty() {
-                    return Err(Failure::BadInput("the hash is empty".into()));
+                    return Err(Failure::BadInput("the hash is empty"));
                 }
                 let key = self.common_key(
                     ctx,
@@ -204,7 +196,7 @@ impl Dispatcher {
                 let sizes: Vec<usize> = xmls.iter().map(String::len).collect();
                 self.log_signed(ctx, method, "xml", &sizes, key.as_ref());
                 Ok(Some(if many {
-                    json!(signed)
+                    Value::from(signed)
                 } else {
                     Value::String(signed.into_iter().next().unwrap_or_default())
                 }))
@@ -222,7 +214,7 @@ impl Dispatcher {
             // Local paths are never revealed to, nor taken from, web pages.
             CommonCall::ShowFileChooser => Err(Failure::Cancelled),
             CommonCall::FromFile => Err(Failure::Unsupported(
-                "signing files named by a web page is not allowed".into(),
+                "signing files named by a web page is not allowed",
             )),
         }
     }

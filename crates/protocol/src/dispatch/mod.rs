@@ -1,8 +1,7 @@
 //! The dispatcher: one text frame in, at most one text frame out (PROTOCOL.md §8). One file per
-//! NCALayer module; admission and key selection here; failures become replies in
-//! [`crate::wire`] only.
+//! NCALayer module; admission and key selection here. Handlers return result bodies or a
+//! [`Failure`]; every reply's envelope is [`crate::wire`]'s.
 
-mod accessory;
 mod applet;
 mod basics;
 mod common_utils;
@@ -14,12 +13,12 @@ mod stamp;
 use std::sync::{Arc, Mutex};
 
 use qoltanba_keys::{KeyFiles, KeyProvider, SigningKey};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::calls::{Call, Incoming, parse_frame};
+use crate::calls::{Accessory, Call, Incoming, parse_frame};
 use crate::origin::{OriginPolicy, OriginStore, Verdict};
 use crate::prompter::{CallContext, Cancel, KeyRequest, Origin, OriginDecision, Panel, Prompter};
-use crate::wire::Failure;
+use crate::wire::{self, Failure};
 use crate::{Limits, TokenStorages};
 
 pub use revocation::{RevocationCheck, WhenUnchecked};
@@ -192,12 +191,7 @@ impl Dispatcher {
         let call = match parse_frame(frame) {
             Incoming::Heartbeat => return Some(HEARTBEAT.to_owned()),
             Incoming::KeepAlive => return None,
-            Incoming::Invalid(why) => {
-                return Some(
-                    json!({"code": "500", "message": format!("request.invalid: {why}")})
-                        .to_string(),
-                );
-            }
+            Incoming::Invalid(f) => return Some(wire::unrouted(&f)),
             Incoming::Call(c) => c,
         };
         let ctx = |locale: Option<&str>| {
@@ -210,7 +204,7 @@ impl Dispatcher {
             c
         };
         let reply: Value = match call {
-            Call::UnknownModule(_) => json!({"success": false, "errorCode": "MODULE_NOT_FOUND"}),
+            Call::UnknownModule(_) => wire::module_not_found(),
             Call::CommonUtils { method, args, uuid } => {
                 let mut r = self.common_utils(&ctx(None), conn, &method, args.as_ref());
                 if let (Some(u), Value::Object(o)) = (uuid, &mut r) {
@@ -220,13 +214,13 @@ impl Dispatcher {
             }
             Call::Basics { method, args } => self.basics(&method, args.as_ref(), &ctx),
             Call::Applet { method, args } => self.applet(&ctx(None), conn, &method, &args),
-            Call::Accessory { method } => {
+            Call::Accessory(call) => {
                 // A site the person or admin allowed may open the settings or about window;
                 // others get the same reply with nothing shown (no window is opened for a
                 // site never admitted).
-                let panel = match method.as_str() {
-                    "showSettings" => Some(Panel::Settings),
-                    "showBundleManager" => Some(Panel::About),
+                let panel = match call {
+                    Accessory::ShowSettings => Some(Panel::Settings),
+                    Accessory::ShowBundleManager => Some(Panel::About),
                     _ => None,
                 };
                 if let Some(p) = panel
@@ -234,7 +228,7 @@ impl Dispatcher {
                 {
                     self.prompter.show(p);
                 }
-                accessory::reply(&method)
+                wire::accessory(call)
             }
         };
         Some(reply.to_string())

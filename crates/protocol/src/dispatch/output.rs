@@ -14,7 +14,7 @@ pub(super) fn b64(data: &str) -> Result<Vec<u8>, Failure> {
     let clean: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     STANDARD
         .decode(clean.as_bytes())
-        .map_err(|_| Failure::BadInput("invalid base64 data".into()))
+        .map_err(|_| Failure::BadInput("invalid base64 data"))
 }
 
 /// Base64 of DER, as commonUtils returns signatures.
@@ -48,6 +48,11 @@ pub(super) fn summary_of_bytes(data: &[u8]) -> String {
         Ok(t) if t.len() <= 200 && !t.chars().any(char::is_control) => t.to_owned(),
         _ => String::new(),
     }
+}
+
+/// `basics.sign`'s raw result with `outputCert`: the signatures and the signer's certificate.
+pub(super) fn raw_with_certificate(signatures: &[String], certificate: &str) -> Value {
+    json!({"signatures": signatures, "certificate": certificate})
 }
 
 /// `getKeyInfo`'s object (`NLCommonBundle` `KeyInfo`): dates as epoch-millisecond strings.

@@ -17,17 +17,10 @@ pub trait Tsa: Send + Sync {
     fn exchange(&self, gost: bool, query: &[u8]) -> Result<Vec<u8>, String>;
 }
 
-fn failed(e: impl std::fmt::Display) -> Failure {
-    Failure::Timestamp(e.to_string())
-}
-
 impl Dispatcher {
     /// Adds a timestamp to signer `only` of `cms`, or to every signer that has none.
     pub(super) fn stamp(&self, cms: &[u8], only: Option<usize>) -> Result<Vec<u8>, Failure> {
-        let tsa = self
-            .tsa
-            .as_ref()
-            .ok_or_else(|| failed("no timestamp authority is configured"))?;
+        let tsa = self.tsa.as_ref().ok_or(Failure::NoTsa)?;
         let which = only.map_or(tsp::Signers::Unstamped, tsp::Signers::Only);
         tsp::timestamp_signers(
             cms,
@@ -37,9 +30,6 @@ impl Dispatcher {
             &|gost, q| tsa.exchange(gost, q),
             &self.settings.trust_anchors,
         )
-        .map_err(|e| match e {
-            tsp::TspError::Cms(m) => Failure::BadInput(format!("the CMS: {m}")),
-            other => failed(other),
-        })
+        .map_err(Failure::from)
     }
 }
