@@ -293,7 +293,7 @@ function submit(ev) {
 function showFailure(e) {
   const p = $("loading");
   p.hidden = false;
-  p.textContent = `Qoltanba: ${e && e.message ? e.message : String(e)}`;
+  p.textContent = `Qoltanba: ${errorText(e)}`;
 }
 window.addEventListener("error", (e) => showFailure(e.error ?? e.message));
 window.addEventListener("unhandledrejection", (e) => showFailure(e.reason));

@@ -15,6 +15,16 @@ const t = (key, vars) =>
   (strings[key] ?? key).replace(/\{([a-z_]+)\}/g, (whole, name) =>
     vars && Object.hasOwn(vars, name) ? String(vars[name]) : whole);
 
+// The words for a failed command ({code, message} from the shell): the translated code, then
+// the detail. Anything else (a script error) as it is.
+function errorText(err) {
+  if (err && typeof err.code === "string") {
+    const words = t(`command.${err.code}`);
+    return err.message ? `${words}: ${err.message}` : words;
+  }
+  return err && err.message ? err.message : String(err);
+}
+
 function text(tag, content, cls) {
   const el = document.createElement(tag);
   el.textContent = content;

@@ -171,12 +171,12 @@ document.addEventListener("DOMContentLoaded", async () => {
   });
   $("autostart").addEventListener("change", async (e) => {
     try { e.target.checked = await invoke("set_autostart", { enabled: e.target.checked }); }
-    catch (err) { e.target.checked = !e.target.checked; $("module-result").textContent = String(err); }
+    catch (err) { e.target.checked = !e.target.checked; $("module-result").textContent = errorText(err); }
   });
   $("trust-install").addEventListener("click", async () => {
     const out = $("trust-result");
     try { out.textContent = (await invoke("trust_install")).join("; ") || t("settings.trust_done"); }
-    catch (err) { out.textContent = String(err); }
+    catch (err) { out.textContent = errorText(err); }
     showSettings();
   });
   $("module-add").addEventListener("click", async () => {
@@ -185,7 +185,7 @@ document.addEventListener("DOMContentLoaded", async () => {
       await invoke("module_add", { storage: $("module-storage").value, module: $("module-path").value });
       out.textContent = t("settings.tokens_restart");
       $("module-path").value = "";
-    } catch (err) { out.textContent = String(err); }
+    } catch (err) { out.textContent = errorText(err); }
     showSettings();
   });
   await tauri.event.listen("show-tab", (e) => select(e.payload, true));

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
+mod failure;
 mod instance;
 mod panels;
 mod prompter;
@@ -21,7 +22,8 @@ use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, RunEvent, WebviewWindow, WindowEvent};
 
 use crate::panels::{Panels, show_main};
-use crate::prompter::{Answer, View, WindowPrompter, call_of};
+use crate::prompter::{Answer, WindowPrompter, call_of};
+use qoltanba_protocol::view::PromptView;
 
 /// Qoltanba — the signing client for Kazakhstan's e-government, as a tray app.
 #[derive(Debug, Parser)]
@@ -60,14 +62,14 @@ async fn revocation_state(
     window: WebviewWindow,
     prompts: tauri::State<'_, Arc<WindowPrompter>>,
     id: String,
-) -> Result<Option<qoltanba_pki::revocation::RevocationState>, String> {
+) -> failure::CommandResult<Option<qoltanba_pki::revocation::RevocationState>> {
     let Some(call) = call_of(window.label()) else {
         return Ok(None);
     };
     let prompts = prompts.inner().clone();
     tauri::async_runtime::spawn_blocking(move || prompts.revocation_state(call, &id))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(failure::CommandError::of(failure::Code::Internal))
 }
 
 /// What the window of the calling webview shows.
@@ -76,7 +78,7 @@ async fn revocation_state(
 fn call_state(
     window: WebviewWindow,
     prompts: tauri::State<'_, Arc<WindowPrompter>>,
-) -> Option<View> {
+) -> Option<PromptView> {
     prompts.view(call_of(window.label())?)
 }
 

@@ -16,6 +16,8 @@ use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_dialog::DialogExt as _;
 
+use crate::failure::{Code, CommandError, CommandResult};
+
 /// The languages of the interface.
 pub(crate) const LANGUAGES: [&str; 3] = ["kk", "ru", "en"];
 
@@ -191,8 +193,8 @@ pub(crate) fn sites(panels: Panel<'_>) -> SitesView {
 /// Forgets the person's decision on a site.
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)]
-pub(crate) fn site_revoke(panels: Panel<'_>, origin: String) -> Result<bool, String> {
-    panels.origins.revoke(&origin).map_err(|e| e.to_string())
+pub(crate) fn site_revoke(panels: Panel<'_>, origin: String) -> CommandResult<bool> {
+    Ok(panels.origins.revoke(&origin)?)
 }
 
 /// The history, newest first.
@@ -205,8 +207,8 @@ pub(crate) fn history(panels: Panel<'_>) -> Vec<Entry> {
 /// Clears the history.
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)]
-pub(crate) fn history_clear(panels: Panel<'_>) -> Result<(), String> {
-    panels.history.clear().map_err(|e| e.to_string())
+pub(crate) fn history_clear(panels: Panel<'_>) -> CommandResult<()> {
+    Ok(panels.history.clear()?)
 }
 
 /// The settings.
@@ -265,14 +267,13 @@ pub(crate) fn set_language(
     app: AppHandle,
     panels: Panel<'_>,
     language: String,
-) -> Result<(), String> {
+) -> CommandResult<()> {
     if !LANGUAGES.contains(&language.as_str()) {
-        return Err(format!("unknown language {language}"));
+        return Err(CommandError::new(Code::Language, language));
     }
     panels
         .settings
-        .update(|s| s.language = Some(language.clone()))
-        .map_err(|e| e.to_string())?;
+        .update(|s| s.language = Some(language.clone()))?;
     if let Ok(mut s) = panels.status.lock() {
         s.locale = language;
     }
@@ -296,67 +297,68 @@ fn user_autostart() -> Option<PathBuf> {
 
 /// Whether the app starts at login: the package's system entry unless the user hid it, else
 /// the user's own entry.
-fn autostart_enabled(app: &AppHandle) -> Result<bool, String> {
+fn autostart_enabled(app: &AppHandle) -> CommandResult<bool> {
     if cfg!(target_os = "linux") && std::path::Path::new(SYSTEM_AUTOSTART).is_file() {
         let hidden = user_autostart()
             .and_then(|p| std::fs::read_to_string(p).ok())
             .is_some_and(|t| t.lines().any(|l| l.trim() == "Hidden=true"));
         return Ok(!hidden);
     }
-    app.autolaunch().is_enabled().map_err(|e| e.to_string())
+    app.autolaunch()
+        .is_enabled()
+        .map_err(CommandError::of(Code::Autostart))
 }
 
 /// Starts the app at login, or stops doing so. With the package's system entry in place,
 /// turning it off writes the user's `Hidden=true` override and turning it on removes it.
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)]
-pub(crate) fn set_autostart(app: AppHandle, enabled: bool) -> Result<bool, String> {
+pub(crate) fn set_autostart(app: AppHandle, enabled: bool) -> CommandResult<bool> {
     if cfg!(target_os = "linux") && std::path::Path::new(SYSTEM_AUTOSTART).is_file() {
-        let path = user_autostart().ok_or("HOME is not set")?;
+        let path = user_autostart().ok_or_else(|| CommandError::new(Code::NoHome, ""))?;
         if enabled {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             }
         } else {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                std::fs::create_dir_all(dir)?;
             }
             std::fs::write(
                 &path,
                 "[Desktop Entry]\nType=Application\nName=Qoltanba\nHidden=true\n",
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
         }
         return autostart_enabled(&app);
     }
     let l = app.autolaunch();
     let r = if enabled { l.enable() } else { l.disable() };
-    r.map_err(|e| e.to_string())?;
+    r.map_err(CommandError::of(Code::Autostart))?;
     autostart_enabled(&app)
 }
 
 /// Puts the local CA into this user's browser trust stores.
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)]
-pub(crate) fn trust_install(panels: Panel<'_>) -> Result<Vec<String>, String> {
-    let home = home().ok_or("HOME is not set")?;
+pub(crate) fn trust_install(panels: Panel<'_>) -> CommandResult<Vec<String>> {
+    let home = home().ok_or_else(|| CommandError::new(Code::NoHome, ""))?;
     let ca = qoltanba_server::tls::TlsPaths::in_dir(&panels.data_dir).ca;
-    qoltanba_local::trust::install(&ca, &home, false)
+    qoltanba_local::trust::install(&ca, &home, false).map_err(CommandError::of(Code::Trust))
 }
 
 /// Adds a PKCS#11 library for a storage (used from the next start).
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)]
-pub(crate) fn module_add(panels: Panel<'_>, storage: String, module: String) -> Result<(), String> {
+pub(crate) fn module_add(panels: Panel<'_>, storage: String, module: String) -> CommandResult<()> {
     let storage = storage.trim();
     let module = module.trim();
     if storage.is_empty() || module.is_empty() {
-        return Err("a storage name and a library path are needed".into());
+        return Err(CommandError::new(Code::ModuleFields, ""));
     }
     if !std::path::Path::new(module).is_file() {
-        return Err(format!("{module}: no such file"));
+        return Err(CommandError::new(Code::ModuleMissing, module));
     }
     let mut list = user_modules(&panels.settings);
     list.retain(|(_, m)| m != std::path::Path::new(module));
@@ -367,24 +369,22 @@ pub(crate) fn module_add(panels: Panel<'_>, storage: String, module: String) -> 
 /// Removes a PKCS#11 library the person added.
 #[tauri::command]
 #[allow(clippy::needless_pass_by_value)]
-pub(crate) fn module_remove(panels: Panel<'_>, module: String) -> Result<(), String> {
+pub(crate) fn module_remove(panels: Panel<'_>, module: String) -> CommandResult<()> {
     let mut list = user_modules(&panels.settings);
     list.retain(|(_, m)| m != std::path::Path::new(&module));
     save_modules(&panels.settings, &list)
 }
 
-fn save_modules(settings: &SettingsFile, list: &[(String, PathBuf)]) -> Result<(), String> {
-    settings
-        .update(|s| {
-            s.tokens = list
-                .iter()
-                .map(|(storage, module)| qoltanba_local::settings::ModuleConfig {
-                    storage: storage.clone(),
-                    module: module.clone(),
-                })
-                .collect();
-        })
-        .map_err(|e| e.to_string())
+fn save_modules(settings: &SettingsFile, list: &[(String, PathBuf)]) -> CommandResult<()> {
+    Ok(settings.update(|s| {
+        s.tokens = list
+            .iter()
+            .map(|(storage, module)| qoltanba_local::settings::ModuleConfig {
+                storage: storage.clone(),
+                module: module.clone(),
+            })
+            .collect();
+    })?)
 }
 
 /// Hides the main window (the app stays in the tray).
@@ -425,19 +425,16 @@ pub(crate) fn set_default_key(
     panels: Panel<'_>,
     id: Option<String>,
     label: Option<String>,
-) -> Result<(), String> {
+) -> CommandResult<()> {
     // The label (holder and ИИН, as the card showed them) is for the settings view only.
     let label = id
         .as_ref()
         .and(label)
         .map(|l| l.chars().take(200).collect::<String>());
-    panels
-        .settings
-        .update(|s| {
-            s.default_key_label = label;
-            s.default_key = id;
-        })
-        .map_err(|e| e.to_string())
+    Ok(panels.settings.update(|s| {
+        s.default_key_label = label;
+        s.default_key = id;
+    })?)
 }
 
 /// Opens the system's file chooser for a key file, in the folder the person chose from last
@@ -448,7 +445,7 @@ pub(crate) async fn pick_key_file(
     window: tauri::WebviewWindow,
     panels: tauri::State<'_, Arc<Panels>>,
     title: String,
-) -> Result<Option<String>, String> {
+) -> CommandResult<Option<String>> {
     // The title comes from the UI's translation files.
     let title: String = title.chars().take(80).collect();
     let start = panels
@@ -473,7 +470,7 @@ pub(crate) async fn pick_key_file(
     let Some(picked) = rx.await.ok().flatten() else {
         return Ok(None);
     };
-    let path = picked.into_path().map_err(|e| e.to_string())?;
+    let path = picked.into_path().map_err(CommandError::of(Code::Files))?;
     if let Some(dir) = path.parent() {
         let _ = panels
             .settings

@@ -3,114 +3,21 @@
 //! through `call_answer`. The engine's thread waits for the answer, for the window to be
 //! closed, or for the page to go away (the window then closes). It only asks: the engine opens
 //! the keys and tells it why a secret was refused, which the window shows while staying open.
+//! What the window shows is the protocol crate's [`PromptView`], the terminal's too.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qoltanba_keys::{KeyError, Location, Secret, SecretKind};
-use qoltanba_pki::{CertificateDetails, KeyKind, Role};
+use qoltanba_keys::Secret;
+use qoltanba_protocol::view::{ErrorView, PromptView};
 use qoltanba_protocol::{
-    AfterRefusal, CallContext, Choice, KeyRequest, Mismatch, Offer, OriginDecision, PromptError,
-    Prompter, Purpose, Refusal,
+    AfterRefusal, CallContext, Choice, KeyRequest, Offer, OriginDecision, PromptError, Prompter,
+    Refusal,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
-
-/// What a prompt window shows. Everything a page sent is here as plain data; the UI puts it
-/// into the page as text only.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct View {
-    /// Changes whenever the view does (the window re-renders then).
-    version: u64,
-    /// `origin` (may this site use the service?) or `sign` (choose a key).
-    kind: &'static str,
-    /// The page's origin as sent; empty for a local program that sent none.
-    origin: String,
-    /// The call's language (`kk`, `ru`, `en`).
-    locale: String,
-    /// The protocol method.
-    method: String,
-    /// What is asked.
-    purpose: PurposeView,
-    /// The keys, usable or disabled with their reason.
-    offers: Vec<OfferView>,
-    /// The site accepts key files (a file may be opened).
-    allows_files: bool,
-    /// Why the last choice was refused.
-    error: Option<ErrorView>,
-    /// How many choices were refused so far: the window, busy since it sent an answer, takes
-    /// input again when this changes (or the call ends).
-    refusals: u32,
-    /// The site's logo: a PNG the engine decoded and checked, base64 (shown as an image).
-    logo: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Default)]
-#[allow(clippy::struct_excessive_bools)] // flat data for the UI
-struct PurposeView {
-    read_certificate: bool,
-    format: String,
-    documents: Vec<String>,
-    sizes: Vec<usize>,
-    attached: bool,
-    hash_only: bool,
-    timestamped: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[allow(clippy::struct_excessive_bools)] // flat data for the UI
-struct OfferView {
-    id: String,
-    storage: String,
-    /// `file`, `token` or `os`.
-    source: &'static str,
-    /// A file's name, a token's label.
-    place: String,
-    /// `password`, `pin` or `none`.
-    secret: &'static str,
-    few_tries: bool,
-    final_try: bool,
-    locked: bool,
-    usable: bool,
-    /// A stable code for the UI's translation (`auth_wanted`, `iin`, `expired`…).
-    reason: Option<&'static str>,
-    /// The person's default certificate (chosen first).
-    is_default: bool,
-    details: Option<DetailsView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct DetailsView {
-    full_name: String,
-    iin: String,
-    bin: String,
-    organization: String,
-    email: String,
-    roles: Vec<String>,
-    /// `auth`, `sign`, `both`, `unknown`.
-    kind: &'static str,
-    not_before: String,
-    not_after: String,
-    issuer: String,
-    serial: String,
-    algorithm: String,
-    /// `trusted`, `untrusted`, `not_checked` (no trust anchors), `unsupported`.
-    chain: &'static str,
-    /// Every field of the certificate model, for the details view: (translation key, value).
-    fields: Vec<(&'static str, String)>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct ErrorView {
-    /// `wrong_password`, `wrong_pin`, `pin_locked`, `token_removed`, `not_found`,
-    /// `does_not_fit`, `other`.
-    code: &'static str,
-    tries_left: Option<u32>,
-    /// English detail for the cases without a translation.
-    detail: String,
-}
 
 /// The person's answer, as the UI sends it.
 #[derive(Debug, Deserialize)]
@@ -132,7 +39,7 @@ pub(crate) enum Answer {
 const REFRESH: Duration = Duration::from_secs(2);
 
 struct Slot {
-    view: Option<View>,
+    view: Option<PromptView>,
     /// Each offer's certificate and the chain that came with it (for the revocation state).
     certs: HashMap<String, (Vec<u8>, Vec<Vec<u8>>)>,
     answers: Sender<Answer>,
@@ -153,186 +60,6 @@ pub(crate) struct WindowPrompter {
 
 fn label(id: u64) -> String {
     format!("call-{id}")
-}
-
-fn lang(locale: &str) -> qoltanba_pki::Lang {
-    match locale {
-        "ru" => qoltanba_pki::Lang::Ru,
-        "en" => qoltanba_pki::Lang::En,
-        _ => qoltanba_pki::Lang::Kk,
-    }
-}
-
-fn date(t: time::OffsetDateTime) -> String {
-    format!("{:02}.{:02}.{}", t.day(), u8::from(t.month()), t.year())
-}
-
-fn opt(v: Option<&String>) -> String {
-    v.cloned().unwrap_or_default()
-}
-
-/// Every field, in the order the details view shows them; empty ones are left out.
-fn fields(d: &CertificateDetails, locale: &str) -> Vec<(&'static str, String)> {
-    let dt = |t: time::OffsetDateTime| {
-        format!(
-            "{} {:02}:{:02}:{:02} UTC",
-            date(t),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
-    };
-    let all = [
-        ("field.full_name", opt(d.full_name.as_ref())),
-        ("field.surname", opt(d.surname.as_ref())),
-        ("field.given_name", opt(d.given_name.as_ref())),
-        ("field.patronymic", opt(d.patronymic.as_ref())),
-        ("cert.iin", opt(d.iin.as_ref())),
-        ("cert.bin", opt(d.bin.as_ref())),
-        ("field.organization", opt(d.organization.as_ref())),
-        ("field.email", opt(d.email.as_ref())),
-        ("field.country", opt(d.country.as_ref())),
-        ("field.locality", opt(d.locality.as_ref())),
-        ("field.state", opt(d.state.as_ref())),
-        ("field.subject_cn", opt(d.subject_cn.as_ref())),
-        ("field.subject_dn", d.subject_dn.clone()),
-        ("field.issuer_dn", d.issuer_dn.clone()),
-        ("field.serial", d.serial.to_lowercase()),
-        ("field.not_before", dt(d.not_before)),
-        ("field.not_after", dt(d.not_after)),
-        ("field.algorithm", d.key_algorithm.label()),
-        ("field.key_usage", d.key_usage.join(", ")),
-        ("field.ext_key_usage", d.ext_key_usage.join(", ")),
-        (
-            "field.roles",
-            d.roles
-                .iter()
-                .map(|r| r.name(lang(locale)).to_owned())
-                .chain(d.unknown_roles.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        ("field.policies", d.policies.join(", ")),
-        ("field.subject_key_id", opt(d.subject_key_id.as_ref())),
-        ("field.authority_key_id", opt(d.authority_key_id.as_ref())),
-        ("field.sha256", d.sha256_fingerprint.clone()),
-    ];
-    all.into_iter().filter(|(_, v)| !v.is_empty()).collect()
-}
-
-fn chain_state(k: &qoltanba_keys::KnownCertificate, anchors: &[Vec<u8>]) -> &'static str {
-    use qoltanba_pki::chain::{ChainStatus, check};
-    match check(&k.der, &k.chain, anchors, time::OffsetDateTime::now_utc()).status {
-        ChainStatus::Trusted => "trusted",
-        ChainStatus::NotChecked => "not_checked",
-        ChainStatus::Untrusted | ChainStatus::Malformed(_) => "untrusted",
-        _ => "unsupported",
-    }
-}
-
-fn details_view(
-    k: &qoltanba_keys::KnownCertificate,
-    locale: &str,
-    anchors: &[Vec<u8>],
-) -> DetailsView {
-    let d = &k.details;
-    DetailsView {
-        chain: chain_state(k, anchors),
-        fields: fields(d, locale),
-        full_name: d
-            .full_name
-            .clone()
-            .or_else(|| d.subject_cn.clone())
-            .unwrap_or_default(),
-        iin: d.iin.clone().unwrap_or_default(),
-        bin: d.bin.clone().unwrap_or_default(),
-        organization: d.organization.clone().unwrap_or_default(),
-        email: d.email.clone().unwrap_or_default(),
-        roles: d
-            .roles
-            .iter()
-            .map(|r: &Role| r.name(lang(locale)).to_owned())
-            .collect(),
-        kind: match d.key_kind {
-            KeyKind::Auth => "auth",
-            KeyKind::Sign => "sign",
-            KeyKind::Both => "both",
-            KeyKind::Unknown => "unknown",
-        },
-        not_before: date(d.not_before),
-        not_after: date(d.not_after),
-        issuer: d.issuer_cn.clone().unwrap_or_default(),
-        serial: d.serial.to_lowercase(),
-        algorithm: d.key_algorithm.label(),
-    }
-}
-
-fn reason_code(m: &Mismatch) -> &'static str {
-    match m {
-        Mismatch::Eku(o) if o == qoltanba_pki::oid::EKU_CLIENT_AUTH => "auth_wanted",
-        Mismatch::Eku(o) if o == qoltanba_pki::oid::EKU_EMAIL_PROTECTION => "sign_wanted",
-        Mismatch::Eku(_) => "role",
-        Mismatch::Iin => "iin",
-        Mismatch::Bin => "bin",
-        Mismatch::Serial => "serial",
-        Mismatch::KeyType => "key_type",
-        Mismatch::Validity(qoltanba_pki::ValidityStatus::Expired) => "expired",
-        Mismatch::Validity(_) => "not_yet_valid",
-        Mismatch::Chain(_) => "chain",
-        Mismatch::Storage(_) => "storage",
-    }
-}
-
-fn offer_view(o: &Offer, locale: &str, anchors: &[Vec<u8>], default: Option<&str>) -> OfferView {
-    let c = &o.candidate;
-    let (source, place) = match &c.location {
-        Location::File(p) => (
-            "file",
-            p.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        ),
-        Location::Token { label, .. } => ("token", label.clone()),
-        Location::OsStore { store, .. } => ("os", store.clone()),
-    };
-    OfferView {
-        id: c.id.clone(),
-        storage: c.storage.clone(),
-        source,
-        place,
-        secret: match c.secret {
-            SecretKind::Password => "password",
-            SecretKind::Pin => "pin",
-            SecretKind::None => "none",
-        },
-        few_tries: c.tries.few,
-        final_try: c.tries.final_try,
-        locked: c.tries.locked,
-        usable: o.usable(),
-        reason: o.fit.as_ref().err().map(reason_code),
-        is_default: default == Some(c.id.as_str()),
-        details: c
-            .certificate
-            .as_ref()
-            .map(|k| details_view(k, locale, anchors)),
-    }
-}
-
-fn error_view(why: &Refusal) -> ErrorView {
-    let (code, tries_left) = match why {
-        Refusal::Key(KeyError::WrongPassword) => ("wrong_password", None),
-        Refusal::Key(KeyError::WrongPin { tries_left, .. }) => ("wrong_pin", *tries_left),
-        Refusal::Key(KeyError::PinLocked) => ("pin_locked", None),
-        Refusal::Key(KeyError::TokenRemoved) => ("token_removed", None),
-        Refusal::Key(KeyError::NotFound(_)) => ("not_found", None),
-        Refusal::Mismatch(_) => ("does_not_fit", None),
-        _ => ("other", None),
-    };
-    ErrorView {
-        code,
-        tries_left,
-        detail: why.to_string(),
-    }
 }
 
 impl WindowPrompter {
@@ -408,7 +135,7 @@ impl WindowPrompter {
     }
 
     /// What the window of call `id` shows.
-    pub(crate) fn view(&self, id: u64) -> Option<View> {
+    pub(crate) fn view(&self, id: u64) -> Option<PromptView> {
         self.calls
             .lock()
             .ok()
@@ -432,7 +159,7 @@ impl WindowPrompter {
     fn ask(
         &self,
         ctx: &CallContext,
-        view: &View,
+        view: &PromptView,
         refresh: Option<Duration>,
     ) -> Result<Answer, PromptError> {
         let app = self.app()?;
@@ -454,7 +181,7 @@ impl WindowPrompter {
             // The window re-renders only when something it shows changed.
             view.version = match &slot.view {
                 None => 1,
-                Some(old) if same(old, &view) => old.version,
+                Some(old) if old.same_as(&view) => old.version,
                 Some(old) => old.version + 1,
             };
             slot.view = Some(view);
@@ -515,30 +242,11 @@ impl WindowPrompter {
         }
         result
     }
-
-    fn base_view(&self, ctx: &CallContext, kind: &'static str) -> View {
-        View {
-            version: 0,
-            kind,
-            origin: match &ctx.origin {
-                qoltanba_protocol::Origin::Absent => String::new(),
-                qoltanba_protocol::Origin::Header(h) => h.clone(),
-            },
-            locale: self.locale(ctx),
-            method: String::new(),
-            purpose: PurposeView::default(),
-            offers: Vec::new(),
-            allows_files: false,
-            error: None,
-            refusals: 0,
-            logo: None,
-        }
-    }
 }
 
 impl Prompter for WindowPrompter {
     fn approve_origin(&self, ctx: &CallContext) -> OriginDecision {
-        match self.ask(ctx, &self.base_view(ctx, "origin"), None) {
+        match self.ask(ctx, &PromptView::origin(ctx, &self.locale(ctx)), None) {
             Ok(Answer::Origin { decision }) => match decision.as_str() {
                 "always" => OriginDecision::AllowAlways,
                 "once" => OriginDecision::AllowOnce,
@@ -556,38 +264,16 @@ impl Prompter for WindowPrompter {
         request: &KeyRequest<'_>,
         offers: &[Offer],
     ) -> Result<Choice, PromptError> {
-        let mut view = self.base_view(ctx, "sign");
-        request.method.clone_into(&mut view.method);
-        view.purpose = match &request.purpose {
-            Purpose::ReadCertificate => PurposeView {
-                read_certificate: true,
-                ..PurposeView::default()
-            },
-            Purpose::Sign {
-                format,
-                documents,
-                sizes,
-                attached,
-                hash_only,
-                timestamped,
-            } => PurposeView {
-                read_certificate: false,
-                format: (*format).to_owned(),
-                documents: documents.clone(),
-                sizes: sizes.clone(),
-                attached: *attached,
-                hash_only: *hash_only,
-                timestamped: *timestamped,
-            },
-        };
         let anchors = self.anchors.lock().map(|a| a.clone()).unwrap_or_default();
         let default = self.panels().and_then(|p| p.default_key());
-        view.offers = offers
-            .iter()
-            .map(|o| offer_view(o, &view.locale, &anchors, default.as_deref()))
-            .collect();
-        // The default certificate comes first (still with its password asked).
-        view.offers.sort_by_key(|o| !(o.is_default && o.usable));
+        let mut view = PromptView::sign(
+            ctx,
+            &self.locale(ctx),
+            request,
+            offers,
+            &anchors,
+            default.as_deref(),
+        );
         let certs: HashMap<String, (Vec<u8>, Vec<Vec<u8>>)> = offers
             .iter()
             .filter_map(|o| {
@@ -607,11 +293,6 @@ impl Prompter for WindowPrompter {
                 })
                 .certs = certs;
         }
-        view.logo = request.logo.map(|png| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(png)
-        });
-        view.allows_files = request.allows(qoltanba_keys::STORAGE_PKCS12);
         // Keep the last refusal on screen until the person tries again.
         if let Some(old) = self.view(ctx.id) {
             view.error = old.error;
@@ -635,7 +316,7 @@ impl Prompter for WindowPrompter {
         if let Ok(mut calls) = self.calls.lock()
             && let Some(v) = calls.get_mut(&ctx.id).and_then(|s| s.view.as_mut())
         {
-            v.error = Some(error_view(why));
+            v.error = Some(ErrorView::of(why));
             v.refusals += 1;
             v.version += 1;
         }
@@ -665,18 +346,6 @@ impl Prompter for WindowPrompter {
         app.run_on_main_thread(move || crate::panels::show_main(&handle, tab))
             .is_ok()
     }
-}
-
-/// True when two views show the same (their versions aside).
-fn same(a: &View, b: &View) -> bool {
-    let strip = |v: &View| {
-        let mut v = serde_json::to_value(v).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("version");
-        }
-        v
-    };
-    strip(a) == strip(b)
 }
 
 /// The call a window belongs to, from its label.

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use qoltanba_protocol::view::{ChainState, ErrorCode, Reason};
+
 fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
@@ -64,23 +66,31 @@ fn every_language_has_every_key() {
         let text = std::fs::read_to_string(root().join(f)).unwrap();
         used.extend(quoted_after(&text, "data-t=\"", '"'));
     }
-    // Keys the shell sends for the UI to translate: field names, reason and error codes.
-    let shell = std::fs::read_to_string(root().join("src-tauri/src/prompter.rs")).unwrap();
+    // Keys the prompt view sends for the UI to translate: field names, reason, error and
+    // chain codes.
+    let view = std::fs::read_to_string(root().join("crates/protocol/src/view.rs")).unwrap();
     used.extend(
-        quoted_after(&shell, "(\"field.", '"')
+        quoted_after(&view, "(\"field.", '"')
             .into_iter()
             .map(|k| format!("field.{k}")),
     );
-    for (family, block) in [("reason", "fn reason_code"), ("error", "fn error_view")] {
-        let body = &shell[shell.find(block).unwrap()..];
-        let body = &body[..body.find("\n}\n").unwrap()];
-        for code in quoted_after(body, "=> \"", '"')
-            .into_iter()
-            .chain(quoted_after(body, "=> (\"", '"'))
-        {
-            used.push(format!("{family}.{code}"));
-        }
+    let code = |v: serde_json::Value| v.as_str().unwrap().to_owned();
+    for r in Reason::ALL {
+        used.push(format!("reason.{}", code(serde_json::to_value(r).unwrap())));
     }
+    for e in ErrorCode::ALL {
+        used.push(format!("error.{}", code(serde_json::to_value(e).unwrap())));
+    }
+    for c in ChainState::ALL {
+        used.push(format!("chain.{}", code(serde_json::to_value(c).unwrap())));
+    }
+    // Every failure code a command sends its window (command.<code>).
+    let failure = std::fs::read_to_string(root().join("src-tauri/src/failure.rs")).unwrap();
+    let names = &failure[failure.find("fn name(self)").unwrap()..];
+    let names = &names[..names.find("\n    }\n").unwrap()];
+    let codes = quoted_after(names, "=> \"", '"');
+    assert!(codes.len() >= 9, "{codes:?}");
+    used.extend(codes.into_iter().map(|k| format!("command.{k}")));
     // Every result the history can hold.
     let wire = std::fs::read_to_string(root().join("crates/protocol/src/wire.rs")).unwrap();
     let kinds = &wire[wire.find("pub fn kind(&self)").unwrap()..];
@@ -89,14 +99,6 @@ fn every_language_has_every_key() {
     assert!(results.len() >= 10, "{results:?}");
     used.extend(results.into_iter().map(|k| format!("result.{k}")));
     used.push("result.signed".into());
-    for family in [
-        "chain.trusted",
-        "chain.untrusted",
-        "chain.not_checked",
-        "chain.unsupported",
-    ] {
-        used.push(family.into());
-    }
     assert!(
         used.len() > 100,
         "the key scan found too little: {}",

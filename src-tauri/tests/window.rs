@@ -958,6 +958,18 @@ fn a_person_signs_in_the_window() {
     show.join().unwrap();
     d.wait_all("#tab-settings[aria-selected=true]", &["Настройки"]);
     d.wait_all("#panel-settings", &["Путь к библиотеке"]);
+    // A command that fails says why in the person's language, with its detail.
+    d.type_into("#module-path", "/nonexistent/libtoken.so");
+    d.click_until("#module-add", || {
+        let t = d.visible_text("#module-result");
+        t.contains("нет такого файла") && t.contains("/nonexistent/libtoken.so")
+    });
+    d.cmd(
+        "POST",
+        "/execute/sync",
+        Some(json!({"script": "document.getElementById('module-result').scrollIntoView({block: 'center'});", "args": []})),
+    );
+    d.screenshot("settings-command-failed-ru");
     // Clearing the history leaves nothing.
     d.click_until("#tab-history", || {
         d.visible_text("#history-clear").contains("Очистить")

@@ -38,7 +38,15 @@ pub(crate) fn data_dir(given: Option<&Path>) -> Result<PathBuf> {
 
 /// The prompter: the terminal one, or in test builds the unattended one when `--unattended`
 /// is given. Only the terminal one is limited per origin (the unattended one asks nobody).
-fn prompter(a: &Serve) -> Result<(Arc<dyn Prompter>, Option<PromptLimits>)> {
+/// The terminal prompter is returned again by its type, to be given the trust anchors once the
+/// engine has them (each offer shows its chain state).
+type Prompting = (
+    Arc<dyn Prompter>,
+    Option<PromptLimits>,
+    Option<Arc<crate::terminal::TerminalPrompter>>,
+);
+
+fn prompter(a: &Serve) -> Result<Prompting> {
     #[cfg(feature = "unattended")]
     if let Some(path) = &a.unattended {
         eprintln!(
@@ -49,18 +57,21 @@ fn prompter(a: &Serve) -> Result<(Arc<dyn Prompter>, Option<PromptLimits>)> {
         return Ok((
             Arc::new(crate::unattended::UnattendedPrompter::load(path)?),
             None,
+            None,
         ));
     }
     let _ = a;
+    let terminal = Arc::new(crate::terminal::TerminalPrompter::new());
     Ok((
-        Arc::new(crate::terminal::TerminalPrompter::new()),
+        terminal.clone(),
         Some(PromptLimits::default()),
+        Some(terminal),
     ))
 }
 
 /// Runs the server until Ctrl-C.
 pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
-    let (prompter, prompt_limits) = prompter(a)?;
+    let (prompter, prompt_limits, terminal) = prompter(a)?;
     let config = EngineConfig {
         listen: a.listen,
         tls: a.tls,
@@ -75,6 +86,9 @@ pub(crate) fn serve(a: &Serve) -> Result<ExitCode> {
         ..EngineConfig::default()
     };
     let engine = Engine::build(&config, prompter)?;
+    if let Some(t) = terminal {
+        t.set_anchors(engine.dispatcher.settings().trust_anchors.clone());
+    }
     for n in &engine.notices {
         eprintln!("qoltanba: {n}");
     }

@@ -1,7 +1,9 @@
 //! The terminal prompter of `qoltanba serve`: asks on the controlling terminal (`/dev/tty`)
 //! whether a site may sign, which key (a connected token, a key file opened before, or the path
 //! of another), its password or PIN (no echo), and whether to sign. It only asks: the engine
-//! opens the keys and says why a secret was refused.
+//! opens the keys and says why a secret was refused. What it prints is the protocol crate's
+//! [`PromptView`], the desktop window's view: the purpose, and each key with its certificate's
+//! fields, why it cannot be used, and its chain state.
 //!
 //! One call at a time holds the terminal. A question is read on a helper thread so that a page
 //! that goes away closes it at once; the line the person types next is then taken as "Enter to
@@ -10,14 +12,17 @@
 
 use std::io::{BufRead, Write};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use qoltanba_keys::{Location, Secret};
+use qoltanba_keys::Secret;
 use qoltanba_pki::CertificateDetails;
+use qoltanba_protocol::view::{
+    ChainState, DetailsView, Kind, OfferView, PromptView, Reason, SecretView, Source,
+};
 use qoltanba_protocol::{
     AfterRefusal, CallContext, Choice, KeyRequest, Offer, OriginDecision, PromptError, Prompter,
-    Purpose, Refusal,
+    Refusal,
 };
 
 /// Asks on the terminal.
@@ -30,6 +35,8 @@ pub(crate) struct TerminalPrompter {
     pending: Mutex<Option<Receiver<String>>>,
     /// The call whose header was printed last.
     shown: Mutex<Option<u64>>,
+    /// Trust anchors, for each offer's chain state (set once the engine has them).
+    anchors: OnceLock<Vec<Vec<u8>>>,
 }
 
 enum Answer {
@@ -64,6 +71,11 @@ fn say(w: &mut std::fs::File, text: &str) {
 impl TerminalPrompter {
     pub(crate) fn new() -> Self {
         Self::default()
+    }
+
+    /// The trust anchors each offer's chain is checked against.
+    pub(crate) fn set_anchors(&self, anchors: Vec<Vec<u8>>) {
+        let _ = self.anchors.set(anchors);
     }
 
     /// Holds the terminal for `ctx`'s call (until [`Prompter::done`]), waiting for another
@@ -169,57 +181,89 @@ impl TerminalPrompter {
             .map_err(|e| PromptError::Unavailable(e.to_string()))
     }
 
-    fn header(&self, ctx: &CallContext, req: &KeyRequest<'_>, w: &mut std::fs::File) {
+    fn header(&self, ctx: &CallContext, view: &PromptView, w: &mut std::fs::File) {
         if let Ok(mut shown) = self.shown.lock() {
             if *shown == Some(ctx.id) {
                 return;
             }
             *shown = Some(ctx.id);
         }
-        say(w, &format!("\n=== {} asks ({})", ctx.origin, req.method));
-        match &req.purpose {
-            Purpose::ReadCertificate => say(w, "    to read your certificate"),
-            Purpose::Sign {
-                format,
-                documents,
-                sizes,
-                attached,
-                hash_only,
-                timestamped,
-            } => {
-                say(
-                    w,
-                    &format!(
-                        "    to sign {} document(s) as {format}{}{}",
-                        documents.len(),
-                        if *attached { " (attached)" } else { "" },
-                        if *hash_only { " (a hash only)" } else { "" }
-                    ),
-                );
-                for (d, n) in documents.iter().zip(sizes).take(5) {
-                    if d.is_empty() {
-                        say(w, &format!("    - {n} bytes"));
-                    } else {
-                        say(w, &format!("    - {n} bytes: {d}"));
-                    }
-                }
-                if *timestamped {
-                    say(w, "    a timestamp from the timestamp authority is added");
-                }
+        say(w, &format!("\n=== {} asks ({})", ctx.origin, view.method));
+        let p = &view.purpose;
+        if p.read_certificate {
+            say(w, "    to read your certificate");
+            return;
+        }
+        say(
+            w,
+            &format!(
+                "    to sign {} document(s) as {}{}{}",
+                p.documents.len(),
+                p.format,
+                if p.attached { " (attached)" } else { "" },
+                if p.hash_only { " (a hash only)" } else { "" }
+            ),
+        );
+        for (d, n) in p.documents.iter().zip(&p.sizes).take(5) {
+            if d.is_empty() {
+                say(w, &format!("    - {n} bytes"));
+            } else {
+                say(w, &format!("    - {n} bytes: {d}"));
             }
+        }
+        if p.timestamped {
+            say(w, "    a timestamp from the timestamp authority is added");
         }
     }
 }
 
-fn describe(d: &CertificateDetails) -> String {
+fn describe(d: &DetailsView) -> String {
+    let kind = match d.kind {
+        Kind::Auth => "authentication",
+        Kind::Sign => "signing",
+        Kind::Both => "authentication and signing",
+        Kind::Unknown => "use not stated",
+    };
     format!(
-        "{} IIN {} {} ({:?}), valid to {}",
-        d.full_name.clone().unwrap_or_default(),
-        d.iin.clone().unwrap_or_default(),
-        d.organization.clone().unwrap_or_default(),
-        d.key_kind,
-        d.not_after
+        "{} IIN {} {} ({kind}), valid to {}",
+        d.full_name, d.iin, d.organization, d.not_after
     )
+}
+
+/// One offer as a line: where it is, its certificate, its chain, why it cannot be used.
+fn offer_line(o: &OfferView) -> String {
+    let mut line = o.location.clone();
+    if let Some(d) = &o.details {
+        line.push(' ');
+        line.push_str(&describe(d));
+        line.push_str(match d.chain {
+            ChainState::Trusted => ", chain trusted",
+            ChainState::Untrusted => ", chain NOT trusted",
+            ChainState::NotChecked => ", chain not checked (no trust anchors)",
+            ChainState::Unsupported => ", chain cannot be checked here",
+        });
+    }
+    if let Some(r) = o.reason {
+        line.push_str(" — cannot be used: ");
+        line.push_str(reason_text(r));
+    }
+    line
+}
+
+fn reason_text(r: Reason) -> &'static str {
+    match r {
+        Reason::AuthWanted => "the site wants an authentication key",
+        Reason::SignWanted => "the site wants a signing key",
+        Reason::Role => "the certificate lacks a role the site wants",
+        Reason::Iin => "the site wants another IIN",
+        Reason::Bin => "the site wants another BIN",
+        Reason::Serial => "the site wants another certificate",
+        Reason::KeyType => "not the kind of key asked for",
+        Reason::Expired => "the certificate has expired",
+        Reason::NotYetValid => "the certificate is not valid yet",
+        Reason::Chain => "not issued under the chain the site wants",
+        Reason::Storage => "a storage the site does not allow",
+    }
 }
 
 impl Prompter for TerminalPrompter {
@@ -252,31 +296,32 @@ impl Prompter for TerminalPrompter {
     ) -> Result<Choice, PromptError> {
         self.hold(ctx)?;
         let mut w = tty_writer()?;
-        self.header(ctx, req, &mut w);
+        let anchors = self.anchors.get().map_or(&[][..], Vec::as_slice);
+        let view = PromptView::sign(ctx, &ctx.locale, req, offers, anchors, None);
+        self.header(ctx, &view, &mut w);
         // A connected token of an allowed kind first.
-        let token = offers.iter().find_map(|o| match &o.candidate.location {
-            Location::Token { label, .. } => Some((o, label)),
-            _ => None,
-        });
-        if let Some((o, label)) = token {
+        if let Some(o) = view.offers.iter().find(|o| o.source == Source::Token) {
             let answer = self.line(
                 ctx,
                 &mut w,
-                &format!("Use the token {label} ({})? [Y/n] ", o.candidate.storage),
+                &format!("Use the token {} ({})? [Y/n] ", o.place, o.storage),
             )?;
             if !answer.eq_ignore_ascii_case("n") {
-                if let Err(m) = &o.fit {
+                if let Some(r) = o.reason {
                     say(
                         &mut w,
-                        &format!("This key does not meet the site's request: {m}"),
+                        &format!(
+                            "This key does not meet the site's request: {}",
+                            reason_text(r)
+                        ),
                     );
-                } else if o.candidate.tries.locked {
+                } else if o.locked {
                     say(&mut w, "The token's PIN is locked.");
                     return Err(PromptError::Cancelled);
                 } else {
-                    if o.candidate.tries.final_try {
+                    if o.final_try {
                         say(&mut w, "Careful: one PIN try left before the token locks.");
-                    } else if o.candidate.tries.few {
+                    } else if o.few_tries {
                         say(
                             &mut w,
                             "Careful: a wrong PIN was entered before; few tries left.",
@@ -284,41 +329,20 @@ impl Prompter for TerminalPrompter {
                     }
                     let secret = self.secret(ctx, &mut w, "PIN: ")?;
                     return Ok(Choice::Offer {
-                        id: o.candidate.id.clone(),
+                        id: o.id.clone(),
                         secret,
                     });
                 }
             }
         }
         // Key files opened before and keys in the OS store, by number; or a path.
-        let files: Vec<&Offer> = offers
+        let files: Vec<&OfferView> = view
+            .offers
             .iter()
-            .filter(|o| {
-                matches!(
-                    o.candidate.location,
-                    Location::File(_) | Location::OsStore { .. }
-                )
-            })
+            .filter(|o| o.source != Source::Token)
             .collect();
         for (i, o) in files.iter().enumerate() {
-            let d = o
-                .candidate
-                .certificate
-                .as_ref()
-                .map(|c| describe(&c.details))
-                .unwrap_or_default();
-            let state = match &o.fit {
-                Ok(()) => String::new(),
-                Err(m) => format!(" — cannot be used: {m}"),
-            };
-            say(
-                &mut w,
-                &format!(
-                    "  {}) {} {d}{state}",
-                    i + 1,
-                    o.candidate.location.describe()
-                ),
-            );
+            say(&mut w, &format!("  {}) {}", i + 1, offer_line(o)));
         }
         let question = if files.is_empty() {
             "Key file (.p12), empty to refuse: "
@@ -336,14 +360,12 @@ impl Prompter for TerminalPrompter {
             .and_then(|n| files.get(n));
         let secret = match chosen {
             // An OS store that needs nothing (or asks by itself).
-            Some(o) if o.candidate.secret == qoltanba_keys::SecretKind::None => {
-                Secret::new(String::new())
-            }
+            Some(o) if o.secret == SecretView::None => Secret::new(String::new()),
             _ => self.secret(ctx, &mut w, "Password: ")?,
         };
         Ok(match chosen {
             Some(o) => Choice::Offer {
-                id: o.candidate.id.clone(),
+                id: o.id.clone(),
                 secret,
             },
             None => Choice::File {
@@ -370,7 +392,8 @@ impl Prompter for TerminalPrompter {
         let Ok(mut w) = tty_writer() else {
             return false;
         };
-        say(&mut w, &format!("Key: {}", describe(d)));
+        let d = DetailsView::of(d, &ctx.locale, ChainState::NotChecked);
+        say(&mut w, &format!("Key: {}", describe(&d)));
         matches!(
             self.ask(ctx, &mut w, "Sign / share with this key? [y/N] "),
             Ok(Answer::Line(a)) if a.eq_ignore_ascii_case("y")

@@ -68,9 +68,9 @@ pub enum KeyError {
     /// The token was pulled out (before or during the operation).
     #[error("the token was removed")]
     TokenRemoved,
-    /// The key's store (token library, OS store) failed otherwise.
-    #[error("{0}")]
-    Token(String),
+    /// The key's store (token library, OS store) failed otherwise: its own error.
+    #[error(transparent)]
+    Token(Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The chosen key is no longer where it was (a remembered file deleted, a token gone).
     #[error("the key is no longer available: {0}")]
     NotFound(String),

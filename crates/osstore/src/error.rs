@@ -31,7 +31,7 @@ impl From<OsStoreError> for KeyError {
         match e {
             OsStoreError::WrongPassword(_) => Self::WrongPassword,
             OsStoreError::UnknownThumbprint(t) => Self::NotFound(format!("OS store key {t}")),
-            other => Self::Token(other.to_string()),
+            other => Self::Token(Box::new(other)),
         }
     }
 }

@@ -168,7 +168,7 @@ impl Backend for NssStore {
             .map_err(|e| KeyError::from(unavailable(e)))?;
         if needs_password(&p, slot)? {
             qoltanba_pkcs11::login(&p, slot, &session, secret).map_err(|e| match e {
-                TokenError::WrongPin { .. } => KeyError::WrongPassword,
+                TokenError::Key(KeyError::WrongPin { .. }) => KeyError::WrongPassword,
                 other => KeyError::from(other),
             })?;
         }

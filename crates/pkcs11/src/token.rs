@@ -18,46 +18,40 @@ use qoltanba_pki::{CertificateDetails, KeyAlgorithm};
 
 use crate::modules::ModuleConfig;
 
-/// Token failures, for people. No PIN ever appears in them.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Token failures, for people. No PIN ever appears in them. A wrong or locked PIN and a token
+/// pulled out are the [`KeyError`]s every key source reports (`Key`), not words of their own.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
     /// The module could not be loaded or initialised.
     #[error("cannot load the token library {0}: {1}")]
-    Module(PathBuf, String),
+    Module(PathBuf, #[source] CkError),
     /// No token with that label is present.
     #[error("the token {0:?} is not connected")]
     NotPresent(String),
-    /// Wrong PIN, with what the token says about the tries left.
-    #[error("wrong PIN ({})", qoltanba_keys::tries_text(*.tries_left, *.few))]
-    WrongPin {
-        /// Tries left, when the token says (`CKF_USER_PIN_FINAL_TRY` → 1).
-        tries_left: Option<u32>,
-        /// `CKF_USER_PIN_COUNT_LOW`.
-        few: bool,
-    },
-    /// The PIN is locked.
-    #[error("the token's PIN is locked; unlock it with the vendor's tool")]
-    PinLocked,
-    /// The token was removed during the operation.
-    #[error("the token was removed")]
-    Removed,
+    /// A wrong PIN (with the tries left), a locked PIN, or the token removed during the
+    /// operation: [`KeyError::WrongPin`], [`KeyError::PinLocked`], [`KeyError::TokenRemoved`].
+    #[error(transparent)]
+    Key(KeyError),
     /// No key for the certificate.
     #[error("the token holds no private key for this certificate")]
     NoKey,
     /// Another PKCS#11 failure.
     #[error("token error: {0}")]
-    Other(String),
+    Cryptoki(#[source] CkError),
+    /// The token's answer makes no sense here (an unreadable certificate, a poisoned lock).
+    #[error("token error: {0}")]
+    Other(&'static str),
 }
 
 /// A cryptoki failure as a token failure.
 pub fn map_err(e: CkError) -> TokenError {
     match e {
-        CkError::Pkcs11(RvError::PinIncorrect, _) => TokenError::WrongPin {
+        CkError::Pkcs11(RvError::PinIncorrect, _) => TokenError::Key(KeyError::WrongPin {
             tries_left: None,
             few: false,
-        },
-        CkError::Pkcs11(RvError::PinLocked, _) => TokenError::PinLocked,
+        }),
+        CkError::Pkcs11(RvError::PinLocked, _) => TokenError::Key(KeyError::PinLocked),
         CkError::Pkcs11(
             RvError::DeviceRemoved
             | RvError::TokenNotPresent
@@ -65,8 +59,8 @@ pub fn map_err(e: CkError) -> TokenError {
             | RvError::SessionClosed
             | RvError::DeviceError,
             _,
-        ) => TokenError::Removed,
-        other => TokenError::Other(other.to_string()),
+        ) => TokenError::Key(KeyError::TokenRemoved),
+        other => TokenError::Cryptoki(other),
     }
 }
 
@@ -197,14 +191,13 @@ impl TokenDirectory {
         let mut loaded = self
             .loaded
             .lock()
-            .map_err(|_| TokenError::Other("lock".into()))?;
+            .map_err(|_| TokenError::Other("the token directory's lock is poisoned"))?;
         if let Some(p) = loaded.get(path) {
             return Ok(p.clone());
         }
-        let p =
-            Pkcs11::new(path).map_err(|e| TokenError::Module(path.to_owned(), e.to_string()))?;
+        let p = Pkcs11::new(path).map_err(|e| TokenError::Module(path.to_owned(), e))?;
         p.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-            .map_err(|e| TokenError::Module(path.to_owned(), e.to_string()))?;
+            .map_err(|e| TokenError::Module(path.to_owned(), e))?;
         loaded.insert(path.to_owned(), p.clone());
         Ok(p)
     }
@@ -291,7 +284,7 @@ impl TokenDirectory {
 pub fn login(p: &Pkcs11, slot: Slot, session: &Session, pin: &Secret) -> Result<(), TokenError> {
     let before = pin_state(p, slot)?;
     if before.locked {
-        return Err(TokenError::PinLocked);
+        return Err(TokenError::Key(KeyError::PinLocked));
     }
     let secret = cryptoki::types::AuthPin::from(pin.expose().to_owned());
     let mut result = session.login(UserType::User, Some(&secret));
@@ -305,16 +298,16 @@ pub fn login(p: &Pkcs11, slot: Slot, session: &Session, pin: &Secret) -> Result<
     match result {
         Ok(()) => Ok(()),
         Err(e) => Err(match map_err(e) {
-            TokenError::WrongPin { .. } => {
+            TokenError::Key(KeyError::WrongPin { .. }) => {
                 let after = pin_state(p, slot).unwrap_or(before);
-                if after.locked {
-                    TokenError::PinLocked
+                TokenError::Key(if after.locked {
+                    KeyError::PinLocked
                 } else {
-                    TokenError::WrongPin {
+                    KeyError::WrongPin {
                         tries_left: after.final_try.then_some(1),
                         few: after.count_low,
                     }
-                }
+                })
             }
             other => other,
         }),
@@ -373,7 +366,7 @@ impl TokenKey {
             .ok_or(TokenError::NoKey)?;
         let details = cert
             .details
-            .ok_or_else(|| TokenError::Other("unreadable certificate".into()))?;
+            .ok_or_else(|| TokenError::Other("unreadable certificate"))?;
         Ok(Self {
             alias: format!("{alias_prefix}{}", cert.id),
             certificate: cert.der,
@@ -436,12 +429,10 @@ impl SigningKey for TokenKey {
 impl From<TokenError> for KeyError {
     fn from(e: TokenError) -> Self {
         match e {
-            TokenError::WrongPin { tries_left, few } => Self::WrongPin { tries_left, few },
-            TokenError::PinLocked => Self::PinLocked,
-            TokenError::Removed => Self::TokenRemoved,
+            TokenError::Key(k) => k,
             TokenError::NotPresent(label) => Self::NotFound(format!("token \"{label}\"")),
             TokenError::NoKey => Self::NoPrivateKey,
-            other => Self::Token(other.to_string()),
+            other => Self::Token(Box::new(other)),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod filter;
 pub mod logo;
 pub mod origin;
 mod prompter;
+pub mod view;
 pub mod wire;
 
 pub use dispatch::{
