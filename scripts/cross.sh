@@ -4,8 +4,9 @@
 #                             compiles (scripts/lib.sh, with_clippy): the CLI (with the
 #                             test-only unattended prompter, for the Wine test of `serve`), the
 #                             pfx_import test tool, and every other target of the CLI and
-#                             osstore crates (the release builds of the CLI and the desktop app
-#                             are scripts/package.sh msi's)
+#                             osstore crates. In the release profile, after scripts/package.sh
+#                             msi: its dependencies are the MSI's, already built (its qoltanba.exe
+#                             is replaced by this one, the MSI holds its own stripped copy)
 #   scripts/cross.sh macos    type-check and lint the workspace (libraries, CLI, desktop app, tests) for
 #                             x86_64-apple-darwin
 set -euo pipefail
@@ -15,10 +16,10 @@ cd "$(dirname "$0")/.."
 windows() {
   echo "== Windows build ($WIN, mingw)"
   # One build for the lint and the Wine test's executables (a check first and a build after
-  # would compile every dependency twice).
-  with_clippy cargo build --locked --target "$WIN" -p qoltanba-osstore -p qoltanba --all-targets \
-    --features qoltanba/unattended
-  ls -l "$T/$WIN/debug/qoltanba.exe" "$T/$WIN/debug/examples/pfx_import.exe"
+  # would compile every dependency twice), on the dependencies of the MSI's release build.
+  with_clippy cargo build --release --locked --target "$WIN" -p qoltanba-osstore -p qoltanba \
+    --all-targets --features qoltanba/unattended
+  ls -l "$T/$WIN/release/qoltanba.exe" "$T/$WIN/release/examples/pfx_import.exe"
   # The desktop app's Windows build is the MSI's release build (scripts/package.sh msi).
 }
 

@@ -38,14 +38,19 @@ command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)   # the real ncala
 CARGO_DENY_VERSION=0.20.2
 
 # Cargo tools the test script runs (from crates.io, pinned): the fuzzer driver, the dependency
-# checker and the WebDriver proxy of the window test. Compiled (about 3.5 minutes on 2 cores)
+# checker and the WebDriver proxy of the window test; and the crates the builds need. Compiled (about 3.5 minutes on 2 cores)
 # while apt-get downloads and unpacks, when a C compiler is already there to link them.
 # (Each in a temporary target directory of its own, whatever CARGO_TARGET_DIR says.)
 install_cargo_tools() {
-  local install=(env -u CARGO_TARGET_DIR cargo install -q --locked)
+  local install=(env -u CARGO_TARGET_DIR cargo install -q --locked) fetch
+  # The crates of the workspace and of the fuzz targets, downloaded meanwhile rather than by
+  # the first build (which would wait for them with the cores idle).
+  (cargo fetch -q --locked && cd fuzz && cargo fetch -q --locked) &
+  fetch=$!
   command -v cargo-fuzz >/dev/null 2>&1 || "${install[@]}" cargo-fuzz --version 0.13.2
   command -v cargo-deny >/dev/null 2>&1 || "${install[@]}" cargo-deny --version "$CARGO_DENY_VERSION"
   command -v tauri-driver >/dev/null 2>&1 || "${install[@]}" tauri-driver --version 2.1.0
+  wait "$fetch"
 }
 
 # The pinned toolchain (rust-toolchain.toml) with rustfmt and clippy.

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command (and CI's, through .ci/run):
 #   scripts/test.sh          everything: installs what the tests need, then format, clippy
-#                            (host, Windows, macOS), cargo deny, the Windows build, the packages
-#                            (builds two at a time), every test, the release-binary check, the
-#                            package tests, fuzzing
+#                            (host, Windows, macOS), cargo deny, the packages, the Windows build,
+#                            every test, the release-binary check, the package tests, fuzzing
 #   scripts/test.sh quick    for development: format, host clippy, and the unit and integration
 #                            tests that need no desktop, Windows build, package or fuzzing
 # Each phase's duration is printed at the end (also when a phase fails). Tests that read
@@ -102,12 +101,14 @@ phase "cargo fmt --check" cargo fmt --all -- --check
 phase "clippy + build (host, all targets)" host_build
 # Licences, duplicate crates, sources (advisories need the RustSec git database, unreachable here).
 phase "cargo deny" deny
-# The cross builds and the packages (release builds for Linux and Windows; the Wine test runs
-# the Windows desktop exe from the MSI's build, and the package tests install them below), two at
-# a time: a dev-profile build beside a release one, which cargo locks apart (each build's tail,
-# one crate compiling alone, leaves a core the other uses).
-phase "Windows build for Wine | deb (at once)" both "./scripts/cross.sh windows" "./scripts/package.sh deb"
-phase "macOS check | MSI (at once)" both "./scripts/cross.sh macos" "./scripts/package.sh msi"
+# The packages (release builds for Linux and Windows; the Wine test runs the Windows desktop
+# exe from the MSI's build, and the package tests install them below), then the Windows build of
+# the Wine test's executables, on the MSI's dependencies. One build at a time: two side by side
+# were slower here than one after the other (2026-12-03: Windows build | deb 16 min at once).
+phase "deb (release build)" ./scripts/package.sh deb
+phase "MSI (Windows release build)" ./scripts/package.sh msi
+phase "Windows: clippy + build for Wine (on the MSI's)" ./scripts/cross.sh windows
+phase "macOS: clippy (type check)" ./scripts/cross.sh macos
 phase "cargo test" host_test
 phase "release binaries: no unattended mode" release_check
 phase "package tests (deb and MSI at once)" both "./scripts/package-test.sh deb" "./scripts/package-test.sh msi"

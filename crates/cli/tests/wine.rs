@@ -4,9 +4,9 @@
 //! `PFXImportCertStore`, listed, signed with through CryptoAPI), and `serve` answering the real
 //! js-client. Every signature is checked by openssl on the Linux side.
 //!
-//! `scripts/test.sh` builds the Windows executables first (`scripts/cross.sh windows`: the CLI
-//! with the test-only unattended prompter and `pfx_import`; `scripts/package.sh msi`: the
-//! desktop app's release build); run alone, this test skips when they are missing (and fails
+//! `scripts/test.sh` builds the Windows executables first (`scripts/package.sh msi`: the
+//! desktop app's release build; then `scripts/cross.sh windows`: the CLI with the test-only
+//! unattended prompter and `pfx_import`, release builds on the MSI's dependencies); run alone, this test skips when they are missing (and fails
 //! under CI).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(clippy::many_single_char_names)] // o(utput), r(esult), v(alue), k/c (key, cert)
@@ -31,8 +31,8 @@ fn windows_build() -> Option<PathBuf> {
         .expect("the target directory")
         .join("x86_64-pc-windows-gnu");
     let built = [
-        "debug/qoltanba.exe",
-        "debug/examples/pfx_import.exe",
+        "release/qoltanba.exe",
+        "release/examples/pfx_import.exe",
         "release/qoltanba-desktop.exe",
         "release/WebView2Loader.dll",
     ];
@@ -58,9 +58,9 @@ impl Wine {
     fn new(build: &Path) -> Self {
         let dir = tempfile::tempdir().unwrap();
         for (from, to) in [
-            (build.join("debug/qoltanba.exe"), "qoltanba.exe"),
+            (build.join("release/qoltanba.exe"), "qoltanba.exe"),
             (
-                build.join("debug/examples/pfx_import.exe"),
+                build.join("release/examples/pfx_import.exe"),
                 "pfx_import.exe",
             ),
             (

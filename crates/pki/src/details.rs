@@ -31,9 +31,9 @@ pub enum CertError {
     TrailingData,
 }
 
-/// The public-key algorithm of a certificate or key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// The public-key algorithm of a certificate or key. Serialized as its [`label`](Self::label)
+/// (`RSA-2048`, `GOST R 34.10-2015 (512)`), as every JSON the product writes shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyAlgorithm {
     /// RSA with the modulus size in bits.
@@ -89,6 +89,12 @@ impl KeyAlgorithm {
             Self::Ec => "EC".into(),
             Self::Other { oid } => oid.clone(),
         }
+    }
+}
+
+impl Serialize for KeyAlgorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.label())
     }
 }
 

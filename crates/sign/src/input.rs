@@ -1,5 +1,10 @@
 //! Reading signatures as people and portals hand them over: DER or BER bytes, PEM
 //! (`-----BEGIN CMS-----`, `PKCS7`, `SIGNED DATA`), or bare base64 (what NCALayer returns).
+//!
+//! The PEM is read by hand, leniently: `pem-rfc7468` (which writes our PEM) implements RFC
+//! 7468's strict grammar only (64-column lines, nothing around the document, one document),
+//! while what people and portals hand over is the lax kind (other line widths, CRLF, one line,
+//! text around it, several certificates in one file).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

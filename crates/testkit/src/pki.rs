@@ -816,19 +816,9 @@ fn leaf_name(s: &Subject) -> Name {
     RdnSequence(rdns)
 }
 
-/// PEM-encodes DER with the given label.
+/// PEM-encodes DER with the given label (RFC 7468: 64 columns, LF).
 pub fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).expect("base64"));
-        out.push('\n');
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
+    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der).expect("a valid label")
 }
 
 // Keep the unused-import lint quiet for OIDs used only in some configurations.

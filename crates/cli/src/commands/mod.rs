@@ -16,7 +16,7 @@ use anyhow::{Context, Result, anyhow};
 use qoltanba_keys::{SoftwareKey, pkcs12};
 use qoltanba_pki::CertificateDetails;
 use qoltanba_sign::input;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 
 pub(crate) use cert::cert_status;
@@ -38,38 +38,21 @@ pub(super) fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// The JSON shape of certificate details (stable field names; later issues rely on them).
+/// The JSON of certificate details: the fields of [`CertificateDetails`] as it serializes them
+/// (stable names; later issues rely on them), with the validity now.
+#[derive(serde::Serialize)]
+struct DetailsJson<'a> {
+    #[serde(flatten)]
+    details: &'a CertificateDetails,
+    validity: qoltanba_pki::ValidityStatus,
+}
+
 pub(super) fn details_json(d: &CertificateDetails) -> Value {
-    json!({
-        "subject_cn": d.subject_cn,
-        "surname": d.surname,
-        "given_name": d.given_name,
-        "patronymic": d.patronymic,
-        "full_name": d.full_name,
-        "iin": d.iin,
-        "bin": d.bin,
-        "organization": d.organization,
-        "email": d.email,
-        "country": d.country,
-        "locality": d.locality,
-        "not_before": rfc3339(d.not_before),
-        "not_after": rfc3339(d.not_after),
-        "issuer_cn": d.issuer_cn,
-        "issuer_dn": d.issuer_dn,
-        "subject_dn": d.subject_dn,
-        "serial": d.serial,
-        "key_algorithm": d.key_algorithm.label(),
-        "key_kind": d.key_kind,
-        "key_usage": d.key_usage,
-        "ext_key_usage": d.ext_key_usage,
-        "roles": d.roles,
-        "unknown_roles": d.unknown_roles,
-        "policies": d.policies,
-        "subject_key_id": d.subject_key_id,
-        "authority_key_id": d.authority_key_id,
-        "sha256_fingerprint": d.sha256_fingerprint,
-        "validity": d.validity_at(time::OffsetDateTime::now_utc()),
+    serde_json::to_value(DetailsJson {
+        details: d,
+        validity: d.validity_at(time::OffsetDateTime::now_utc()),
     })
+    .unwrap_or_default()
 }
 
 /// Writes `output` through a `.partial` file renamed at the end, so that a failure never leaves

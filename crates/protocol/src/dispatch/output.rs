@@ -22,18 +22,10 @@ pub(super) fn base64(der: &[u8]) -> String {
     STANDARD.encode(der)
 }
 
-/// PEM with 64-column lines.
+/// PEM with 64-column lines and LF (RFC 7468), as NCALayer returns CMS and certificates.
 pub(super) fn pem(label: &str, der: &[u8]) -> String {
-    let b = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
+    // Only an invalid label fails, and the labels are ours (`CMS`, `CERTIFICATE`).
+    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der).unwrap_or_default()
 }
 
 /// A readable preview of an XML form: its fields as `name: value` lines (at most 30).
@@ -81,4 +73,27 @@ pub(super) fn key_info(key: &dyn SigningKey) -> Value {
         "authorityKeyIdentifier": d.authority_key_id.clone().unwrap_or_default(),
         "pem": pem("CERTIFICATE", key.certificate_der()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The layout pages have always received: 64-column lines, LF, a final LF.
+    #[test]
+    fn pem_is_wrapped_at_64_columns() {
+        for n in [1, 47, 48, 49, 96, 300] {
+            let der: Vec<u8> = (0..n)
+                .map(|i: u32| (i * 7 % 256).to_le_bytes()[0])
+                .collect();
+            let b64 = STANDARD.encode(&der);
+            let mut want = String::from("-----BEGIN CMS-----\n");
+            for chunk in b64.as_bytes().chunks(64) {
+                want.push_str(std::str::from_utf8(chunk).unwrap());
+                want.push('\n');
+            }
+            want.push_str("-----END CMS-----\n");
+            assert_eq!(pem("CMS", &der), want, "{n} bytes");
+        }
+    }
 }
