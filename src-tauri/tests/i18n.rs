@@ -46,6 +46,14 @@ fn quoted_after(text: &str, prefix: &str, quote: char) -> Vec<String> {
         .collect()
 }
 
+/// The strings a `match` returns (`=> "…"`) in the method of `file` that starts at `signature`.
+fn arm_strings(file: &str, signature: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let body = &text[text.find(signature).unwrap()..];
+    let body = &body[..body.find("\n    }\n").unwrap()];
+    quoted_after(body, "=> \"", '"')
+}
+
 #[test]
 fn every_language_has_every_key() {
     let kk = keys("kk");
@@ -85,17 +93,11 @@ fn every_language_has_every_key() {
         used.push(format!("chain.{}", code(serde_json::to_value(c).unwrap())));
     }
     // Every failure code a command sends its window (command.<code>).
-    let failure = std::fs::read_to_string(root().join("src-tauri/src/failure.rs")).unwrap();
-    let names = &failure[failure.find("fn name(self)").unwrap()..];
-    let names = &names[..names.find("\n    }\n").unwrap()];
-    let codes = quoted_after(names, "=> \"", '"');
+    let codes = arm_strings("src-tauri/src/failure.rs", "fn name(self)");
     assert!(codes.len() >= 9, "{codes:?}");
     used.extend(codes.into_iter().map(|k| format!("command.{k}")));
     // Every result the history can hold.
-    let wire = std::fs::read_to_string(root().join("crates/protocol/src/wire.rs")).unwrap();
-    let kinds = &wire[wire.find("pub fn kind(&self)").unwrap()..];
-    let kinds = &kinds[..kinds.find("\n    }\n").unwrap()];
-    let results = quoted_after(kinds, "=> \"", '"');
+    let results = arm_strings("crates/protocol/src/wire.rs", "pub fn kind(&self)");
     assert!(results.len() >= 10, "{results:?}");
     used.extend(results.into_iter().map(|k| format!("result.{k}")));
     used.push("result.signed".into());
