@@ -16,6 +16,12 @@ let busy = null;
 let shownRefusals = 0;
 // The key the person picked themselves (a radio's value), if any.
 let chosen = null;
+// What the person opened, by offer id: a refreshed list (a token re-read, another key
+// plugged in) draws new cards, and the details open before stay open, with the revocation
+// answer already fetched (asked once per key and window).
+const openDetails = new Set();
+const revocations = new Map();
+const asked = new Set();
 
 function answer(a) {
   return tauri.core.invoke("call_answer", { answer: a });
@@ -57,9 +63,10 @@ function detailsBlock(o) {
   dl.append(text("dt", t("details.chain")), text("dd", t("chain." + o.details.chain)));
   lines.push(`${t("details.chain")}: ${t("chain." + o.details.chain)}`);
   // Revocation: asked of the engine when the details are first opened (OCSP/CRL take time).
-  const rev = text("dd", t("revocation.checking"), "revocation");
+  const rev = text("dd", revocations.get(o.id) ?? t("revocation.checking"), "revocation");
   rev.setAttribute("aria-live", "polite");
   dl.append(text("dt", t("details.revocation")), rev);
+  if (revocations.has(o.id)) lines.push(`${t("details.revocation")}: ${revocations.get(o.id)}`);
   box.revocation = rev;
   box.lines = lines;
   const copy = text("button", t("details.copy"), "small secondary");
@@ -140,19 +147,31 @@ function offerCard(o, index) {
     more.setAttribute("aria-expanded", "false");
     more.setAttribute("aria-controls", block.id);
     more.setAttribute("aria-label", `${t("details.show")}: ${name}`);
+    const show = (open) => {
+      block.hidden = !open;
+      more.setAttribute("aria-expanded", String(open));
+      more.textContent = t(open ? "details.hide" : "details.show");
+    };
     more.addEventListener("click", () => {
-      if (block.hidden && !block.dataset.asked) {
-        block.dataset.asked = "1";
-        tauri.core.invoke("revocation_state", { id: o.id }).then((st) => {
-          const words = revocationText(st);
-          block.revocation.textContent = words;
-          block.lines.push(`${t("details.revocation")}: ${words}`);
-        }, (e) => { block.revocation.textContent = String(e); });
+      if (block.hidden && !asked.has(o.id)) {
+        asked.add(o.id);
+        const shown = (words) => {
+          revocations.set(o.id, words);
+          // The card may have been drawn again meanwhile: the words go to the one shown now.
+          const now = document.getElementById(block.id);
+          if (now && now.revocation) {
+            now.revocation.textContent = words;
+            now.lines.push(`${t("details.revocation")}: ${words}`);
+          }
+        };
+        tauri.core.invoke("revocation_state", { id: o.id }).then((st) => shown(revocationText(st)),
+          (e) => shown(errorText(e)));
       }
-      block.hidden = !block.hidden;
-      more.setAttribute("aria-expanded", String(!block.hidden));
-      more.textContent = t(block.hidden ? "details.show" : "details.hide");
+      if (block.hidden) openDetails.add(o.id);
+      else openDetails.delete(o.id);
+      show(block.hidden);
     });
+    show(openDetails.has(o.id));
     tools.append(more);
     if (o.usable) {
       const def = text("button", t(o.is_default ? "default.clear" : "default.make"), "small secondary default-toggle");

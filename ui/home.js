@@ -165,8 +165,12 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("default-clear").addEventListener("click", async () => { await invoke("set_default_key", { id: null, label: null }); showSettings(); });
   $("history-clear").addEventListener("click", async () => { await invoke("history_clear"); showHistory(); });
   $("language").addEventListener("change", async (e) => {
-    await invoke("set_language", { language: e.target.value });
-    await loadStrings(e.target.value);
+    // The choice as made; a showing of the settings already under way (it read the old
+    // language) is dropped rather than put the old value back.
+    const language = e.target.value;
+    settingsShown += 1;
+    await invoke("set_language", { language });
+    await loadStrings(language);
     await select(document.body.dataset.tab);
   });
   $("autostart").addEventListener("change", async (e) => {

@@ -190,6 +190,36 @@ impl Driver {
             }
         }
     }
+    /// Chooses `value` in a list (as the keyboard does: the value set, a `change` event) until
+    /// `done` holds. A choice that shows no effect is made again, as a person would, with what
+    /// the page showed at that moment on stderr, so that a real fault is seen in the log.
+    fn choose(&self, css: &str, value: &str, done: impl Fn() -> bool) {
+        let start = Instant::now();
+        loop {
+            let set = self.cmd(
+                "POST",
+                "/execute/sync",
+                Some(json!({"script": "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change')); return s.value;", "args": [css, value]})),
+            );
+            let chosen = Instant::now();
+            while chosen.elapsed() < Duration::from_secs(8) {
+                if done() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            let state = self.cmd(
+                "POST",
+                "/execute/sync",
+                Some(json!({"script": "const s = document.querySelector(arguments[0]); const f = document.getElementById('failure'); return {lang: document.documentElement.lang, value: s && s.value, failure: f && !f.hidden ? f.textContent : null};", "args": [css]})),
+            );
+            eprintln!("choosing {value:?} in {css} (set: {set}) had no effect yet: {state}");
+            if start.elapsed() > Duration::from_secs(30) {
+                self.screenshot("failure");
+                panic!("choosing {value:?} in {css} had no effect: {state}");
+            }
+        }
+    }
     fn visible_text(&self, css: &str) -> String {
         let v = self.cmd(
             "POST",
@@ -933,12 +963,9 @@ fn a_person_signs_in_the_window() {
     d.click_until("#tab-settings", || {
         d.visible_text("#data-dirs").contains("data")
     });
-    d.cmd(
-        "POST",
-        "/execute/sync",
-        Some(json!({"script": "const s = document.getElementById('language'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return s.value;", "args": []})),
-    );
-    d.wait_text("#tab-settings", "Настройки");
+    d.choose("#language", "ru", || {
+        d.visible_text("#tab-settings").contains("Настройки")
+    });
     let autostart = home.path().join(".config/autostart/Qoltanba.desktop");
     d.click_until("#autostart", || autostart.is_file());
     let entry = std::fs::read_to_string(&autostart).unwrap();
